@@ -1,0 +1,181 @@
+"""YAML text -> plain Python data, remembering where every key and value stood.
+
+PyYAML is imported here and nowhere else. The loader composes the node tree (which carries line
+and column marks) and builds the data itself, so that every path inside the calendar
+(``("tasks", 2, "schedule", "cron")``) maps back to a file position for error messages.
+
+It also makes YAML 1.1's surprises explicit: ``01:30`` stays the string "01:30" (not the
+sexagesimal number 5400), only true/false are booleans (``no`` stays "no", the Norway problem),
+and a key given twice in one mapping is an error instead of silently keeping the last.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from maintd.errors import Problem
+
+Path = tuple[str | int, ...]
+
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_INT_TAG = "tag:yaml.org,2002:int"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+_BOOL_TAG = "tag:yaml.org,2002:bool"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
+@dataclass(frozen=True)
+class Position:
+    """A place in a file, 1-based as editors show it."""
+
+    file: str
+    line: int
+    column: int
+
+
+@dataclass
+class SourceMap:
+    """Where each path of the loaded data came from: its value node and its key node."""
+
+    values: dict[Path, Position] = field(default_factory=dict)
+    keys: dict[Path, Position] = field(default_factory=dict)
+    # A directory's files are merged, so the merged tasks[7] may be tasks[2] of its own file;
+    # messages name the path as it reads in that file.
+    local_names: dict[Path, Path] = field(default_factory=dict)
+
+    def display(self, path: Path) -> str:
+        """Return ``path`` as it reads in its own file (``tasks[2].schedule``)."""
+        return format_path(_renamed(path, self.local_names))
+
+    def locate(self, path: Path, prefer_key: bool = False) -> Position | None:
+        """Return the position of ``path``, or of its nearest ancestor that has one."""
+        for length in range(len(path), -1, -1):
+            prefix = path[:length]
+            if prefer_key and prefix in self.keys:
+                return self.keys[prefix]
+            if prefix in self.values:
+                return self.values[prefix]
+        return None
+
+    def update(self, other: SourceMap, rename: dict[Path, Path] | None = None) -> None:
+        """Copy ``other``'s positions in, moving paths that start with a key of ``rename``."""
+        for mine, theirs in ((self.values, other.values), (self.keys, other.keys)):
+            for path, position in theirs.items():
+                mine[_renamed(path, rename or {})] = position
+
+
+def _renamed(path: Path, rename: dict[Path, Path]) -> Path:
+    for length in (2, 1):
+        new_prefix = rename.get(path[:length])
+        if new_prefix is not None:
+            return new_prefix + path[length:]
+    return path
+
+
+def load_yaml(text: str, file: str) -> tuple[Any, SourceMap, list[Problem]]:
+    """Parse one YAML document. Returns the data (None for an empty file), its source map and
+    the problems found; a syntax error is returned as a single problem with its position."""
+    source_map = SourceMap()
+    problems: list[Problem] = []
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, source_map, problems
+        builder = _Builder(loader, file, source_map, problems)
+        return builder.build(node, ()), source_map, problems
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
+        message = f"YAML syntax: {error.problem or error.context}"
+        return None, source_map, [Problem(message, file=file, line=line, column=column)]
+    except yaml.YAMLError as error:
+        return None, source_map, [Problem(f"YAML syntax: {error}", file=file)]
+    finally:
+        loader.dispose()
+
+
+class _Builder:
+    """Walks a composed node tree into dicts, lists and scalars, filling the source map."""
+
+    def __init__(self, loader: Any, file: str, source_map: SourceMap, problems: list[Problem]):
+        self.loader = loader
+        self.file = file
+        self.source_map = source_map
+        self.problems = problems
+        self.active: set[int] = set()
+
+    def position(self, node: Node) -> Position:
+        return Position(self.file, node.start_mark.line + 1, node.start_mark.column + 1)
+
+    def build(self, node: Node, path: Path) -> Any:
+        self.source_map.values[path] = self.position(node)
+        if id(node) in self.active:
+            self.problem(node, path, "an alias refers to itself")
+            return None
+        self.active.add(id(node))
+        try:
+            if isinstance(node, MappingNode):
+                return self.build_mapping(node, path)
+            if isinstance(node, SequenceNode):
+                return [self.build(item, (*path, index)) for index, item in enumerate(node.value)]
+            return self.build_scalar(node)
+        finally:
+            self.active.discard(id(node))
+
+    def build_mapping(self, node: MappingNode, path: Path) -> dict[Any, Any]:
+        own_keys = {id(key) for key, _ in node.value if key.tag != _MERGE_TAG}
+        self.loader.flatten_mapping(node)
+        result: dict[Any, Any] = {}
+        first_seen: dict[Any, Node] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, ScalarNode):
+                self.problem(key_node, path, "keys must be plain words, not lists or mappings")
+                continue
+            key = self.build_scalar(key_node)
+            if not isinstance(key, str | int):
+                key = str(key)
+            earlier = first_seen.get(key)
+            if earlier is not None and id(earlier) in own_keys and id(key_node) in own_keys:
+                line = earlier.start_mark.line + 1
+                self.problem(key_node, (*path, key), f"duplicate key (first given on line {line})")
+                continue
+            first_seen[key] = key_node
+            self.source_map.keys[(*path, key)] = self.position(key_node)
+            result[key] = self.build(value_node, (*path, key))
+        return result
+
+    def build_scalar(self, node: ScalarNode) -> Any:
+        if node.tag in (_INT_TAG, _FLOAT_TAG) and ":" in node.value:
+            return node.value  # YAML 1.1 sexagesimal: "01:30" is a time, not 5400
+        if node.tag == _BOOL_TAG and node.value.lower() not in ("true", "false"):
+            return node.value  # yes/no/on/off stay words
+        if node.tag == _STR_TAG:
+            return node.value
+        try:
+            return self.loader.construct_object(node, deep=True)
+        except yaml.YAMLError as error:
+            self.problem(node, (), f"cannot read this value: {getattr(error, 'problem', error)}")
+            return None
+
+    def problem(self, node: Node, path: Path, message: str) -> None:
+        position = self.position(node)
+        self.problems.append(
+            Problem(message, format_path(path), position.file, position.line, position.column)
+        )
+
+
+def format_path(path: Path) -> str:
+    """Write a data path the way people read it: ``tasks[2].schedule.cron``."""
+    text = ""
+    for part in path:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text

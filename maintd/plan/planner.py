@@ -1,0 +1,141 @@
+"""Calendar -> fires: every (task, host, instant), and whether it runs or why not.
+
+This is the one place that decides when maintenance happens. `maintd plan` prints what it
+returns; the daemon asks it for each job's next fire and for the decision at the moment of the
+fire, so the plan and what really happens cannot disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from maintd.config.model import Calendar, Task
+from maintd.plan import intervals, recurrence
+from maintd.plan.days import DayCalendar, country_holidays
+from maintd.plan.jitter import jitter_offset
+from maintd.plan.targets import select_hosts
+
+NEXT_FIRE_HORIZON = timedelta(days=366)
+
+
+@dataclass(frozen=True, slots=True)
+class Fire:
+    """One planned run of a task on a host. ``at`` is the UTC instant (jitter included);
+    ``reason`` says why a fire that does not run is skipped."""
+
+    task: str
+    host: str
+    at: datetime
+    runs: bool
+    reason: str | None = None
+
+
+class Planner:
+    """Decides fires for one calendar. Build it once per calendar (load or reload)."""
+
+    def __init__(self, calendar: Calendar) -> None:
+        self.calendar = calendar
+        self.zone = calendar.zone
+        self.days = DayCalendar(calendar.workdays)
+        self.windows = {
+            name: intervals.window_intervals(window, self.zone, self.days)
+            for name, window in calendar.windows.items()
+        }
+        self.date_blackouts: list[tuple[str, intervals.IntervalSet]] = []
+        self.holiday_blackouts: list[tuple[str, Any]] = []
+        for blackout in calendar.blackouts:
+            if blackout.holidays:
+                table = country_holidays(blackout.holidays, blackout.subdiv)
+                self.holiday_blackouts.append((blackout.name, table))
+            else:
+                self.date_blackouts.append(
+                    (blackout.name, intervals.blackout_intervals(blackout, self.zone))
+                )
+        self.tasks = {task.name: task for task in calendar.tasks}
+        self.hosts = {task.name: select_hosts(calendar, task) for task in calendar.tasks}
+
+    def skip_reason(self, task: Task, instant: datetime) -> str | None:
+        """Why a fire of ``task`` at ``instant`` must not run, or None when it may run."""
+        if not task.enabled:
+            return "task disabled"
+        for name, blocked in self.date_blackouts:
+            if blocked.contains(instant):
+                return f"blackout {name}"
+        if self.holiday_blackouts:
+            local_day = instant.astimezone(self.zone).date()
+            for name, table in self.holiday_blackouts:
+                holiday = table.get(local_day)
+                if holiday:
+                    return f"blackout {name}: {holiday}"
+        window = task.schedule.window
+        if window is not None and not self.windows[window].contains(instant):
+            return f"window {window} closed"
+        return None
+
+    def decide(self, task: Task, host: str, instant: datetime) -> Fire:
+        """Return the fire of ``task`` on ``host`` at ``instant`` with its decision."""
+        reason = self.skip_reason(task, instant)
+        return Fire(task.name, host, instant, reason is None, reason)
+
+    def host_fires(self, task: Task, host: str, start: datetime) -> Iterable[datetime]:
+        """Yield the instants ``task`` fires on ``host`` from ``start`` on (jitter applied)."""
+        offset = jitter_offset(task.name, host, task.schedule.jitter)
+        for base in recurrence.iter_fires(task.schedule, self.zone, start - offset):
+            yield base + offset
+
+    def plan(
+        self,
+        start: datetime,
+        end: datetime,
+        tasks: Iterable[str] | None = None,
+        hosts: Iterable[str] | None = None,
+    ) -> list[Fire]:
+        """Every fire in [start, end), optionally only of some tasks and hosts, in time order."""
+        for window in self.windows.values():
+            window.prepare(start, end)
+        wanted_tasks = set(tasks) if tasks is not None else None
+        wanted_hosts = set(hosts) if hosts is not None else None
+        fires: list[Fire] = []
+        for task in self.calendar.tasks:
+            if wanted_tasks is not None and task.name not in wanted_tasks:
+                continue
+            jitter = task.schedule.jitter
+            bases = recurrence.task_fires(task, self.zone, start - jitter, end)
+            for host in self.hosts[task.name]:
+                if wanted_hosts is not None and host not in wanted_hosts:
+                    continue
+                offset = jitter_offset(task.name, host, jitter)
+                for base in bases:
+                    instant = base + offset
+                    if start <= instant < end:
+                        fires.append(self.decide(task, host, instant))
+        fires.sort(key=lambda fire: (fire.at, fire.task, fire.host))
+        return fires
+
+    def next_fire(self, after: datetime) -> Fire | None:
+        """The first fire at or after ``after`` that will run, across all tasks and hosts;
+        None when nothing runs within a year."""
+        best: Fire | None = None
+        for task in self.calendar.tasks:
+            if not task.enabled:
+                continue
+            for host in self.hosts[task.name]:
+                limit = best.at if best is not None else after + NEXT_FIRE_HORIZON
+                candidate = self._first_running(task, host, after, limit)
+                if candidate is not None and (best is None or candidate.at < best.at):
+                    best = candidate
+        return best
+
+    def _first_running(
+        self, task: Task, host: str, after: datetime, limit: datetime
+    ) -> Fire | None:
+        for instant in self.host_fires(task, host, after):
+            if instant > limit:
+                return None
+            fire = self.decide(task, host, instant)
+            if fire.runs:
+                return fire
+        return None
