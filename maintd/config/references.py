@@ -23,6 +23,7 @@ def check_references(calendar: Calendar, source_map: SourceMap) -> list[Problem]
         *_duplicate_names(calendar),
         *_task_references(calendar),
         *_host_references(calendar),
+        *_blackout_references(calendar),
         *_notify_references(calendar),
         *_holiday_countries(calendar),
     ]
@@ -84,6 +85,14 @@ def _task_references(calendar: Calendar) -> Iterator[tuple[Path, str]]:
         if severity is not None and severity not in calendar.severities:
             where = ("tasks", index, "severity") if task.severity else ("defaults", "severity")
             yield where, _unknown("severity", severity, calendar.severities)
+
+
+def _blackout_references(calendar: Calendar) -> Iterator[tuple[Path, str]]:
+    task_names = [task.name for task in calendar.tasks]
+    for index, blackout in enumerate(calendar.blackouts):
+        for position, name in enumerate(blackout.tasks or []):
+            if name not in task_names:
+                yield ("blackouts", index, "tasks", position), _unknown("task", name, task_names)
 
 
 def _host_references(calendar: Calendar) -> Iterator[tuple[Path, str]]:

@@ -155,6 +155,13 @@ class Blackout(CalendarModel):
         examples=["CN"],
     )
     subdiv: str | None = Field(None, description="With `holidays`: a state or province code.")
+    applies_to: Literal["all", "disruptive"] = Field(
+        "all",
+        description="`all` tasks, or only `disruptive` ones (health checks keep running).",
+    )
+    tasks: list[str] | None = Field(
+        None, description="Only these tasks (by name); all tasks when unset."
+    )
     reason: str | None = Field(None, description="Free text for people reading the plan.")
 
     @model_validator(mode="after")

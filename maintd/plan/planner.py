@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from maintd.config.model import Calendar, Task
+from maintd.config.timing import Blackout
 from maintd.plan import intervals, recurrence
 from maintd.plan.days import DayCalendar, country_holidays
 from maintd.plan.jitter import jitter_offset
@@ -44,16 +45,15 @@ class Planner:
             name: intervals.window_intervals(window, self.zone, self.days)
             for name, window in calendar.windows.items()
         }
-        self.date_blackouts: list[tuple[str, intervals.IntervalSet]] = []
-        self.holiday_blackouts: list[tuple[str, Any]] = []
+        self.date_blackouts: list[tuple[Blackout, intervals.IntervalSet]] = []
+        self.holiday_blackouts: list[tuple[Blackout, Any]] = []
         for blackout in calendar.blackouts:
             if blackout.holidays:
                 table = country_holidays(blackout.holidays, blackout.subdiv)
-                self.holiday_blackouts.append((blackout.name, table))
+                self.holiday_blackouts.append((blackout, table))
             else:
-                self.date_blackouts.append(
-                    (blackout.name, intervals.blackout_intervals(blackout, self.zone))
-                )
+                blocked = intervals.blackout_intervals(blackout, self.zone)
+                self.date_blackouts.append((blackout, blocked))
         self.tasks = {task.name: task for task in calendar.tasks}
         self.hosts = {task.name: select_hosts(calendar, task) for task in calendar.tasks}
 
@@ -61,15 +61,15 @@ class Planner:
         """Why a fire of ``task`` at ``instant`` must not run, or None when it may run."""
         if not task.enabled:
             return "task disabled"
-        for name, blocked in self.date_blackouts:
-            if blocked.contains(instant):
-                return f"blackout {name}"
+        for blackout, blocked in self.date_blackouts:
+            if blocked.contains(instant) and _applies(blackout, task):
+                return f"blackout {blackout.name}"
         if self.holiday_blackouts:
             local_day = instant.astimezone(self.zone).date()
-            for name, table in self.holiday_blackouts:
+            for blackout, table in self.holiday_blackouts:
                 holiday = table.get(local_day)
-                if holiday:
-                    return f"blackout {name}: {holiday}"
+                if holiday and _applies(blackout, task):
+                    return f"blackout {blackout.name}: {holiday}"
         window = task.schedule.window
         if window is not None and not self.windows[window].contains(instant):
             return f"window {window} closed"
@@ -139,3 +139,9 @@ class Planner:
             if fire.runs:
                 return fire
         return None
+
+
+def _applies(blackout: Blackout, task: Task) -> bool:
+    if blackout.applies_to == "disruptive" and not task.disruptive:
+        return False
+    return blackout.tasks is None or task.name in blackout.tasks

@@ -1,0 +1,44 @@
+"""The command line: a thin table of subcommands. Each parses its arguments, calls a stage and
+prints; maintd's own errors are shown once here, with their exit code."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from maintd import __version__
+from maintd.cli import calendar
+from maintd.cli.options import config_option
+from maintd.errors import MaintdError
+
+
+class MaintdGroup(click.Group):
+    """Turns a MaintdError raised by any command into its message and exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except MaintdError as error:
+            click.echo(error.show(), err=True)
+            ctx.exit(error.exit_code)
+
+
+@click.group(cls=MaintdGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@config_option
+@click.version_option(__version__, prog_name="maintd")
+def cli(config_path: str | None) -> None:
+    """maintd: preventive-maintenance scheduler.
+
+    Calendars (YAML) say what is maintained, where and when; maintd plans, runs, records and
+    reports it.
+    """
+
+
+cli.add_command(calendar.validate)
+cli.add_command(calendar.plan)
+
+
+def main() -> None:
+    """Console entry point."""
+    cli(prog_name="maintd")
