@@ -38,9 +38,9 @@ class UsageError(MaintdError):
 class Problem:
     """One thing wrong with a calendar, located as precisely as the source allows.
 
-    ``where`` is the dotted path inside the calendar (``tasks[2].schedule.cron``); ``file``, ``line``
-    and ``column`` point at the YAML node (1-based), or are None when there is no position
-    (a directory with no calendar in it, say).
+    ``where`` is the dotted path inside the calendar (``tasks[2].schedule.cron``); ``file``,
+    ``line`` and ``column`` point at the YAML node (1-based), or are None when there is no
+    position (a directory with no calendar in it, say).
     """
 
     message: str

@@ -25,7 +25,7 @@ from maintd.plan.localtime import to_instant
 @click.command()
 @calendar_argument
 @format_option
-def validate(path: Path | None, config_path: Path | None, output_format: str) -> None:
+def validate(*, path: Path | None, config_path: Path | None, output_format: str) -> None:
     """Check a calendar and summarise it; list every problem (exit 2) if it is wrong."""
     calendar_path = resolve_calendar_path(path, config_path)
     try:
@@ -73,13 +73,24 @@ def _summary_line(summary: dict[str, Any]) -> str:
 
 @click.command()
 @calendar_argument
-@click.option("--days", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
-              help="Length of the period.")
-@click.option("--from", "start_text", metavar="ISO", help="Start (local unless an offset is given; default now).")
+@click.option(
+    "--days",
+    type=click.FloatRange(min=0, min_open=True),
+    default=1.0,
+    show_default=True,
+    help="Length of the period.",
+)
+@click.option(
+    "--from",
+    "start_text",
+    metavar="ISO",
+    help="Start (local unless an offset is given; default now).",
+)
 @click.option("--task", "tasks", multiple=True, help="Only this task (repeatable).")
 @click.option("--host", "hosts", multiple=True, help="Only this host (repeatable).")
 @format_option
 def plan(  # noqa: PLR0913 - one parameter per documented option
+    *,
     path: Path | None,
     config_path: Path | None,
     days: float,

@@ -1,5 +1,5 @@
 """Options shared by the commands: where the calendar is, the output format, times given on the
-command line. The contract (DESIGN.md): PATH, else --config, else $MAINTD_CONFIG, else /etc/maintd."""
+command line. The calendar is PATH, else --config, else $MAINTD_CONFIG, else /etc/maintd."""
 
 from __future__ import annotations
 

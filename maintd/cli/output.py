@@ -31,7 +31,9 @@ def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, default=to_json_value, ensure_ascii=False, indent=2) + "\n")
 
 
-def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]], title: str | None = None) -> None:
+def print_table(
+    headers: Sequence[str], rows: Sequence[Sequence[str]], title: str | None = None
+) -> None:
     """Write rows as aligned columns on stdout: a rich table on a terminal, plain columns (never
     wrapped, one row a line, for grep and awk) when stdout is a pipe or a file."""
     if len(rows) > RICH_ROW_LIMIT or not sys.stdout.isatty():
@@ -54,6 +56,7 @@ def _print_plain_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) ->
     lines = [template.format(*headers).rstrip()]
     lines.extend(template.format(*row).rstrip() for row in rows)
     sys.stdout.write("\n".join(lines) + "\n")
+    sys.stdout.flush()
 
 
 def error_console() -> Console:

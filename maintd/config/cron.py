@@ -66,9 +66,9 @@ def parse_cron(expression: str) -> CronSpec:
     fields = MACRO_TO_EXPRESSION.get(text.lower(), text).split(" ")
     if len(fields) != len(FIELDS):
         raise ValueError(
-            f"{expression!r} has {len(fields)} field{'s' if len(fields) != 1 else ''}; cron needs 5: "
-            "minute hour day-of-month month day-of-week (e.g. \"30 1 * * *\"), or a macro "
-            "such as @daily"
+            f"{expression!r} has {len(fields)} field{'s' if len(fields) != 1 else ''}; "
+            "cron needs 5: minute hour day-of-month month day-of-week "
+            '(e.g. "30 1 * * *"), or a macro such as @daily'
         )
     values = [_parse_field(field, rule) for field, rule in zip(fields, FIELDS, strict=True)]
     minutes, hours, days, months, cron_weekdays = values

@@ -42,13 +42,16 @@ class SshSettings(CalendarModel):
     )
     known_hosts: str = Field(
         "/etc/maintd/known_hosts",
-        description="The known_hosts file every host key is verified against (never auto-accepted).",
+        description="The known_hosts file host keys are verified against (never auto-accepted).",
     )
     agent: bool = Field(False, description="Also offer keys from a running ssh-agent.")
     connect_timeout: Duration = Field(
-        timedelta(seconds=10), description="Limit for TCP connect, SSH banner and authentication each."
+        timedelta(seconds=10),
+        description="Limit for TCP connect, SSH banner and authentication each.",
     )
-    keepalive: Duration = Field(timedelta(seconds=30), description="Interval of SSH keepalive packets.")
+    keepalive: Duration = Field(
+        timedelta(seconds=30), description="Interval of SSH keepalive packets."
+    )
 
     @field_validator("passphrase")
     @classmethod
@@ -89,7 +92,9 @@ class Host(CalendarModel):
     )
     become: bool = Field(False, description="Run every check on this host under `sudo -n`.")
     concurrency: int | None = Field(
-        None, ge=1, description="Checks in flight at once on this host (default: defaults.concurrency.per_host)."
+        None,
+        ge=1,
+        description="Checks at once on this host (default: defaults.concurrency.per_host).",
     )
 
     @field_validator("groups")

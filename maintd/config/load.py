@@ -48,11 +48,16 @@ def find_calendar_files(path: Path) -> list[Path]:
     files in name order. Raises ConfigError when there are none."""
     if path.is_dir():
         files = sorted(
-            child for child in path.iterdir()
-            if child.suffix in CALENDAR_SUFFIXES and child.is_file() and not child.name.startswith(".")
+            child
+            for child in path.iterdir()
+            if child.suffix in CALENDAR_SUFFIXES
+            and child.is_file()
+            and not child.name.startswith(".")
         )
         if not files:
-            raise ConfigError([Problem("no *.yaml calendar files in this directory", file=str(path))])
+            raise ConfigError(
+                [Problem("no *.yaml calendar files in this directory", file=str(path))]
+            )
         return files
     if path.is_file():
         return [path]
@@ -71,8 +76,10 @@ def load_calendar(path: Path | str) -> LoadedCalendar:
         data, source_map, file_problems = load_yaml(text, str(file))
         problems.extend(file_problems)
         loaded.append(CalendarFile(file, data, source_map))
-    if problems and len(loaded) < len(files) or any(
-        item.data is None and problems for item in loaded
+    if (
+        problems
+        and len(loaded) < len(files)
+        or any(item.data is None and problems for item in loaded)
     ):
         # A file that could not be read or parsed would make the model report its keys as
         # missing: show the syntax problems alone.
@@ -94,7 +101,9 @@ def _read(file: Path, problems: list[Problem]) -> str | None:
     try:
         return file.read_text(encoding="utf-8")
     except UnicodeDecodeError as error:
-        problems.append(Problem(f"not UTF-8 text ({error.reason} at byte {error.start})", file=str(file)))
+        problems.append(
+            Problem(f"not UTF-8 text ({error.reason} at byte {error.start})", file=str(file))
+        )
     except OSError as error:
         problems.append(Problem(f"cannot read: {error.strerror}", file=str(file)))
     return None

@@ -30,45 +30,58 @@ class CalendarFile:
 
 def merge_files(files: list[CalendarFile]) -> tuple[dict[str, Any], SourceMap, list[Problem]]:
     """Merge the files in order. Returns the merged data, its source map and the conflicts."""
-    merged: dict[str, Any] = {}
-    source_map = SourceMap()
-    problems: list[Problem] = []
-    set_by: dict[Path, Position] = {}
+    merger = _Merger()
     for calendar_file in files:
-        data = calendar_file.data
-        if data is None:
+        if calendar_file.data is None:
             continue
-        if not isinstance(data, dict):
-            problems.append(_not_a_mapping(calendar_file))
+        if not isinstance(calendar_file.data, dict):
+            merger.problems.append(_not_a_mapping(calendar_file))
             continue
-        data = _resolve_plugin_dirs(data, calendar_file.path)
+        merger.add(calendar_file)
+    return merger.merged, merger.source_map, merger.problems
+
+
+class _Merger:
+    def __init__(self) -> None:
+        self.merged: dict[str, Any] = {}
+        self.source_map = SourceMap()
+        self.problems: list[Problem] = []
+        self.first_place: dict[Path, Position] = {}
+
+    def add(self, calendar_file: CalendarFile) -> None:
+        data = _resolve_plugin_dirs(calendar_file.data, calendar_file.path)
         rename: dict[Path, Path] = {}
         for key, value in data.items():
-            where = calendar_file.source_map.keys.get((key,))
             if key in NAMED_SECTIONS and isinstance(value, dict):
-                section = merged.setdefault(key, {})
-                for name, item in value.items():
-                    first = set_by.get((key, name))
-                    if first is not None:
-                        problems.append(_defined_twice(calendar_file, (key, name), first))
-                        continue
-                    set_by[(key, name)] = _key_position(calendar_file, (key, name))
-                    section[name] = item
+                self.add_named(calendar_file, key, value)
             elif key in LIST_SECTIONS and isinstance(value, list):
-                section = merged.setdefault(key, [])
-                for index, item in enumerate(value):
-                    rename[(key, index)] = (key, len(section))
-                    source_map.local_names[(key, len(section))] = (key, index)
-                    section.append(item)
-            elif key in merged:
-                problems.append(_defined_twice(calendar_file, (key,), set_by[(key,)]))
+                self.add_items(key, value, rename)
+            elif key in self.merged:
+                self.problems.append(
+                    _defined_twice(calendar_file, (key,), self.first_place[(key,)])
+                )
                 continue
             else:
-                merged[key] = value
-            if where is not None:
-                set_by.setdefault((key,), where)
-        source_map.update(calendar_file.source_map, rename)
-    return merged, source_map, problems
+                self.merged[key] = value
+            self.first_place.setdefault((key,), _key_position(calendar_file, (key,)))
+        self.source_map.update(calendar_file.source_map, rename)
+
+    def add_named(self, calendar_file: CalendarFile, key: str, value: dict[str, Any]) -> None:
+        section = self.merged.setdefault(key, {})
+        for name, item in value.items():
+            first = self.first_place.get((key, name))
+            if first is not None:
+                self.problems.append(_defined_twice(calendar_file, (key, name), first))
+                continue
+            self.first_place[(key, name)] = _key_position(calendar_file, (key, name))
+            section[name] = item
+
+    def add_items(self, key: str, value: list[Any], rename: dict[Path, Path]) -> None:
+        section = self.merged.setdefault(key, [])
+        for index, item in enumerate(value):
+            rename[(key, index)] = (key, len(section))
+            self.source_map.local_names[(key, len(section))] = (key, index)
+            section.append(item)
 
 
 def _resolve_plugin_dirs(data: dict[str, Any], file: FilePath) -> dict[str, Any]:

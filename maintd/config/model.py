@@ -26,7 +26,9 @@ class ConcurrencyLimits(CalendarModel):
 
     total: int = Field(32, ge=1, description="In the whole daemon.")
     per_host: int = Field(4, ge=1, description="On one host (OpenSSH's MaxSessions is 10).")
-    per_task: int | None = Field(None, ge=1, description="Hosts of one task at once (no limit if unset).")
+    per_task: int | None = Field(
+        None, ge=1, description="Hosts of one task at once (no limit if unset)."
+    )
 
 
 class Defaults(CalendarModel):
@@ -64,7 +66,9 @@ class EscalationStep(CalendarModel):
 class Severity(CalendarModel):
     """A service commitment: how fast an incident of this severity is answered and fixed."""
 
-    respond: Duration = Field(description="First response (acknowledgement) within.", examples=["15m"])
+    respond: Duration = Field(
+        description="First response (acknowledgement) within.", examples=["15m"]
+    )
     resolve: Duration = Field(description="Resolution within.", examples=["4h"])
     escalate: list[EscalationStep] = Field(default_factory=list, description="Escalation steps.")
     business_hours: bool = Field(
@@ -100,10 +104,13 @@ class Retention(CalendarModel):
 
     runs: Duration = Field(timedelta(days=400), description="The run ledger.")
     metrics: Duration = Field(
-        timedelta(days=30), description="Raw metric points; older ones are kept as hourly min/max/avg."
+        timedelta(days=30),
+        description="Raw metric points; older ones are kept as hourly min/max/avg.",
     )
     metrics_hourly: Duration = Field(timedelta(days=730), description="Hourly metric summaries.")
-    incidents: Duration = Field(timedelta(days=730), description="Closed incidents and their timelines.")
+    incidents: Duration = Field(
+        timedelta(days=730), description="Closed incidents and their timelines."
+    )
 
 
 class Predict(CalendarModel):
@@ -111,7 +118,9 @@ class Predict(CalendarModel):
 
     metric: str = Field(description="Perfdata label to forecast.", examples=["used_pct"])
     reaches: float = Field(description="Threshold value.", examples=[95])
-    within: Duration = Field(description="Warn when it is forecast within this horizon.", examples=["14d"])
+    within: Duration = Field(
+        description="Warn when it is forecast within this horizon.", examples=["14d"]
+    )
     window: Duration = Field(timedelta(days=7), description="History the trend is fitted on.")
     min_history: Duration = Field(timedelta(days=1), description="No forecast with less history.")
 
@@ -121,7 +130,9 @@ class Task(CalendarModel):
 
     name: str = Field(description="Unique name; appears in the ledger, logs and reports.")
     description: str | None = Field(None, description="What the task is for.")
-    check: str | None = Field(None, description="Check plugin to run (from `checks/` or plugin_dirs).")
+    check: str | None = Field(
+        None, description="Check plugin to run (from `checks/` or plugin_dirs)."
+    )
     command: list[str] | None = Field(
         None,
         description="Or: a program already on the host and its arguments (Nagios-style plugin).",
@@ -129,12 +140,17 @@ class Task(CalendarModel):
     )
     hosts: list[str] = Field(description="Host names, group names or `all`.", min_length=1)
     schedule: Schedule = Field(description="When it fires.")
-    timeout: Duration | None = Field(None, description="Wall-clock limit (default: defaults.timeout).")
+    timeout: Duration | None = Field(
+        None, description="Wall-clock limit (default: defaults.timeout)."
+    )
     retries: Retries | None = Field(None, description="Retries (default: defaults.retries).")
-    catch_up: CatchUp | None = Field(None, description="`none`, `once`, `all` or {policy, max_age}.")
+    catch_up: CatchUp | None = Field(
+        None, description="`none`, `once`, `all` or {policy, max_age}."
+    )
     concurrency: int | None = Field(None, ge=1, description="Hosts of this task at once.")
     disruptive: bool = Field(
-        False, description="Interrupts service: runs only inside its window, silences its host's checks."
+        False,
+        description="Interrupts service: runs only inside its window, silences its host's checks.",
     )
     become: bool = Field(False, description="Run under `sudo -n`.")
     enabled: bool = Field(True, description="Planned but never run when false.")
@@ -172,13 +188,23 @@ class Task(CalendarModel):
 class Calendar(CalendarModel):
     """A maintenance calendar (one file, or a directory of *.yaml merged)."""
 
-    timezone: str = Field("UTC", description="IANA zone all local times are in.", examples=["Asia/Shanghai"])
-    defaults: Defaults = Field(default_factory=Defaults, description="Values tasks and hosts inherit.")
+    timezone: str = Field(
+        "UTC", description="IANA zone all local times are in.", examples=["Asia/Shanghai"]
+    )
+    defaults: Defaults = Field(
+        default_factory=Defaults, description="Values tasks and hosts inherit."
+    )
     hosts: dict[str, Host] = Field(default_factory=dict, description="Hosts by name.")
-    windows: dict[str, Window] = Field(default_factory=dict, description="Maintenance windows by name.")
-    blackouts: list[Blackout] = Field(default_factory=list, description="Periods when nothing runs.")
+    windows: dict[str, Window] = Field(
+        default_factory=dict, description="Maintenance windows by name."
+    )
+    blackouts: list[Blackout] = Field(
+        default_factory=list, description="Periods when nothing runs."
+    )
     workdays: Workdays = Field(default_factory=Workdays, description="The working-day calendar.")
-    severities: dict[str, Severity] = Field(default_factory=dict, description="Service commitments.")
+    severities: dict[str, Severity] = Field(
+        default_factory=dict, description="Service commitments."
+    )
     notify: dict[str, list[Secret]] = Field(
         default_factory=dict, description="Named lists of apprise URLs (or {env}/{file} secrets)."
     )
@@ -188,7 +214,9 @@ class Calendar(CalendarModel):
     )
     store: Store | None = Field(None, description="Database (default: a SQLite file).")
     http: Http | None = Field(None, description="HTTP endpoint; off unless set.")
-    retention: Retention = Field(default_factory=Retention, description="How long records are kept.")
+    retention: Retention = Field(
+        default_factory=Retention, description="How long records are kept."
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -225,4 +253,3 @@ def _zone_hint(value: str) -> str:
     close = difflib.get_close_matches(value, sorted(available_timezones()), n=1, cutoff=0.6)
     hint = f"; did you mean {close[0]!r}?" if close else ""
     return f"unknown timezone {value!r}: expected an IANA name such as Europe/Berlin{hint}"
-

@@ -54,15 +54,18 @@ def _data_path(loc: tuple[int | str, ...], data: Any) -> Path:
     path: list[str | int] = []
     current = data
     for index, part in enumerate(loc):
-        if isinstance(current, dict) and part in current:
-            current = current[part]
-            path.append(part)
-        elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
+        if _has_part(current, part):
             current = current[part]
             path.append(part)
         elif index == len(loc) - 1 and isinstance(current, dict):
             path.append(part)
     return tuple(path)
+
+
+def _has_part(container: Any, part: int | str) -> bool:
+    if isinstance(container, dict):
+        return part in container
+    return isinstance(container, list) and isinstance(part, int) and 0 <= part < len(container)
 
 
 def _message(detail: ErrorDetails, path: Path, root: type[BaseModel]) -> str:
@@ -128,7 +131,8 @@ def _unwrap(annotation: Any) -> Any:
         origin = get_origin(annotation)
         if origin in (Union, types.UnionType):
             members = [
-                arg for arg in get_args(annotation)
+                arg
+                for arg in get_args(annotation)
                 if arg is not type(None) and (_is_container(arg) or _is_model(arg))
             ]
             if len(members) != 1:
@@ -146,4 +150,3 @@ def _is_model(annotation: Any) -> bool:
 
 def _is_container(annotation: Any) -> bool:
     return get_origin(annotation) in (list, dict)
-

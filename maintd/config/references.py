@@ -50,14 +50,18 @@ def _duplicate_names(calendar: Calendar) -> Iterator[tuple[Path, str]]:
         first_index: dict[str, int] = {}
         for index, name in enumerate(names):
             if name in first_index:
-                yield (section, index, "name"), (
-                    f"{name!r} is used twice; first at {section}[{first_index[name]}]"
+                yield (
+                    (section, index, "name"),
+                    (f"{name!r} is used twice; first at {section}[{first_index[name]}]"),
                 )
             else:
                 first_index[name] = index
     groups = {group for host in calendar.hosts.values() for group in host.groups}
     for name in sorted(groups & set(calendar.hosts)):
-        yield ("hosts", name), f"{name!r} is both a host and a group name; tasks could not tell them apart"
+        yield (
+            ("hosts", name),
+            f"{name!r} is both a host and a group name; tasks could not tell them apart",
+        )
 
 
 def _task_references(calendar: Calendar) -> Iterator[tuple[Path, str]]:
@@ -67,19 +71,22 @@ def _task_references(calendar: Calendar) -> Iterator[tuple[Path, str]]:
     for index, task in enumerate(calendar.tasks):
         for position, target in enumerate(task.hosts):
             if target not in selectable:
-                yield ("tasks", index, "hosts", position), _unknown(
-                    "host or group", target, selectable
+                yield (
+                    ("tasks", index, "hosts", position),
+                    _unknown("host or group", target, selectable),
                 )
         if not calendar.hosts and ALL_HOSTS in task.hosts:
             yield ("tasks", index, "hosts"), "selects all hosts, but the calendar defines none"
         window = task.schedule.window
         if window is not None and window not in calendar.windows:
-            yield ("tasks", index, "schedule", "window"), _unknown(
-                "window", window, calendar.windows
+            yield (
+                ("tasks", index, "schedule", "window"),
+                _unknown("window", window, calendar.windows),
             )
         if task.disruptive and window is None:
-            yield ("tasks", index, "disruptive"), (
-                "a disruptive task needs a window (schedule.window) so it only runs inside it"
+            yield (
+                ("tasks", index, "disruptive"),
+                ("a disruptive task needs a window (schedule.window) so it only runs inside it"),
             )
         severity = task.severity or default_severity
         if severity is not None and severity not in calendar.severities:
@@ -145,7 +152,10 @@ def _holiday_countries(calendar: Calendar) -> Iterator[tuple[Path, str]]:
         if country not in supported:
             yield (*path, "holidays"), _unknown("holiday country code", country, supported)
         elif subdiv is not None and subdiv not in supported[country]:
-            yield (*path, "subdiv"), _unknown(f"subdivision of {country}", subdiv, supported[country])
+            yield (
+                (*path, "subdiv"),
+                _unknown(f"subdivision of {country}", subdiv, supported[country]),
+            )
 
 
 def _unknown(what: str, name: str, known: Iterable[str]) -> str:

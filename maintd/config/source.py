@@ -124,6 +124,7 @@ class _Builder:
                 return self.build_mapping(node, path)
             if isinstance(node, SequenceNode):
                 return [self.build(item, (*path, index)) for index, item in enumerate(node.value)]
+            assert isinstance(node, ScalarNode)  # noqa: S101 - YAML has no fourth node kind
             return self.build_scalar(node)
         finally:
             self.active.discard(id(node))

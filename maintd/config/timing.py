@@ -1,4 +1,4 @@
-"""When maintenance may run: schedules, maintenance windows, blackouts and the working-day calendar."""
+"""When maintenance may run: schedules, windows, blackouts and the working-day calendar."""
 
 from __future__ import annotations
 
@@ -44,7 +44,8 @@ class Schedule(CalendarModel):
     """
 
     cron: str | None = Field(
-        None, description="Five-field cron expression in local time, or a macro such as @daily.",
+        None,
+        description="Five-field cron expression in local time, or a macro such as @daily.",
         examples=["30 1 * * *"],
     )
     every: Duration | None = Field(
@@ -62,7 +63,8 @@ class Schedule(CalendarModel):
         examples=[["02:30", "14:30"]],
     )
     window: str | None = Field(
-        None, description="Name of a maintenance window: fires outside it are skipped.",
+        None,
+        description="Name of a maintenance window: fires outside it are skipped.",
         examples=["nightly"],
     )
     jitter: Duration = Field(
@@ -142,11 +144,15 @@ class Blackout(CalendarModel):
 
     name: str = Field(description="Shown as the reason of every fire it blocks.")
     start: date | datetime | None = Field(
-        None, alias="from", description="First day (or local date-time) blocked.",
+        None,
+        alias="from",
+        description="First day (or local date-time) blocked.",
         examples=["2027-02-05"],
     )
     end: date | datetime | None = Field(
-        None, alias="to", description="Last day blocked (inclusive), or local date-time it ends.",
+        None,
+        alias="to",
+        description="Last day blocked (inclusive), or local date-time it ends.",
         examples=["2027-02-13"],
     )
     holidays: str | None = Field(
@@ -217,7 +223,8 @@ class CatchUp(CalendarModel):
         "MISSED; `all`: run each one.",
     )
     max_age: Duration = Field(
-        timedelta(days=1), description="Fires older than this are never run late, only recorded MISSED."
+        timedelta(days=1),
+        description="Fires older than this are never run late, only recorded MISSED.",
     )
 
 
@@ -226,5 +233,6 @@ class Retries(CalendarModel):
 
     attempts: int = Field(1, ge=0, le=20, description="Retries after the first try.")
     backoff: Duration = Field(
-        timedelta(seconds=30), description="Wait before the first retry; doubles for each further one."
+        timedelta(seconds=30),
+        description="Wait before the first retry; doubles for each further one.",
     )

@@ -95,7 +95,9 @@ def parse_day(value: Any) -> str:
             return text
         if text[:3] in WEEKDAY_TO_NUMBER and (len(text) == 3 or _is_full_day_name(text)):
             return text[:3]
-    raise ValueError("expected a weekday (mon, tue, wed, thu, fri, sat, sun), workdays or non-workdays")
+    raise ValueError(
+        "expected a weekday (mon, tue, wed, thu, fri, sat, sun), workdays or non-workdays"
+    )
 
 
 def _is_full_day_name(text: str) -> bool:
@@ -117,7 +119,9 @@ class FileSecret(BaseModel):
     ``$CREDENTIALS_DIRECTORY`` (``LoadCredential=``) first."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    file: str = Field(description="Path of the file holding the secret.", examples=["ssh-passphrase"])
+    file: str = Field(
+        description="Path of the file holding the secret.", examples=["ssh-passphrase"]
+    )
 
 
 def parse_secret(value: Any) -> str | EnvSecret | FileSecret:
@@ -125,7 +129,7 @@ def parse_secret(value: Any) -> str | EnvSecret | FileSecret:
     if isinstance(value, str | EnvSecret | FileSecret):
         return value
     if isinstance(value, dict) and len(value) == 1:
-        (key, name), = value.items()
+        ((key, name),) = value.items()
         if isinstance(name, str) and name:
             if key == "env":
                 return EnvSecret(env=name)

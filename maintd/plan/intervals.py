@@ -45,7 +45,9 @@ class IntervalSet:
 class LazyIntervals:
     """Intervals of an expander, computed for one span around the instants asked about."""
 
-    def __init__(self, expand: Callable[[datetime, datetime], Iterable[Interval]], reach: timedelta):
+    def __init__(
+        self, expand: Callable[[datetime, datetime], Iterable[Interval]], reach: timedelta
+    ):
         self.expand = expand
         self.reach = reach  # how far before a span an interval reaching into it may open
         self.span: Interval | None = None

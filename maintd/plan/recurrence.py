@@ -9,7 +9,7 @@ resolving to one instant) are dropped. `every` counts elapsed time from its star
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
 
 from maintd.config import cron
@@ -114,10 +114,3 @@ def task_fires(task: Task, zone: tzinfo, start: datetime, end: datetime) -> list
             break
         fires.append(instant)
     return fires
-
-
-def utc(moment: datetime) -> datetime:
-    """Return an aware ``moment`` in UTC (naive times are refused: a scheduler must never hold one)."""
-    if moment.tzinfo is None:
-        raise ValueError("naive datetime where an aware one is required")
-    return moment.astimezone(UTC)
