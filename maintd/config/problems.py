@@ -17,6 +17,9 @@ from pydantic_core import ErrorDetails
 from maintd.config.source import Path, SourceMap
 from maintd.errors import Problem
 
+SECRET_KEYS = frozenset({"passphrase", "url", "password", "token"})
+SECRET_SECTIONS = frozenset({"notify", "store"})
+
 
 def problems_from_validation(
     error: ValidationError, data: Any, source_map: SourceMap, root: type[BaseModel]
@@ -76,9 +79,14 @@ def _message(detail: ErrorDetails, path: Path, root: type[BaseModel]) -> str:
         return f"missing required key {path[-1]!r}" if path else "missing required key"
     message = detail["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
     given = detail.get("input")
-    if _is_short_scalar(given) and repr(given) not in message:
+    if _is_short_scalar(given) and repr(given) not in message and not _is_secret(path):
         message += f" (got {given!r})"
     return message
+
+
+def _is_secret(path: Path) -> bool:
+    """Values under these keys may be secrets: never repeat them in a message."""
+    return bool(path) and (path[0] in SECRET_SECTIONS or not SECRET_KEYS.isdisjoint(path))
 
 
 def _is_short_scalar(value: object) -> bool:

@@ -27,6 +27,7 @@ _FLOAT_TAG = "tag:yaml.org,2002:float"
 _BOOL_TAG = "tag:yaml.org,2002:bool"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _STR_TAG = "tag:yaml.org,2002:str"
+_COLLECTION_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,9 @@ class _Builder:
         self.source_map.values[path] = self.position(node)
         if id(node) in self.active:
             self.problem(node, path, "an alias refers to itself")
+            return None
+        if not isinstance(node, ScalarNode) and node.tag not in _COLLECTION_TAGS:
+            self.problem(node, path, f"cannot read this value: unsupported tag {node.tag!r}")
             return None
         self.active.add(id(node))
         try:
