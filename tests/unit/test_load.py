@@ -176,7 +176,7 @@ def test_references_to_unknown_names_get_did_you_mean_hints(write_calendar: Writ
         "did you mean 'oncall'?",
         f"{path}:13:13: tasks[0].hosts[0]: unknown host or group 'databasse'; did you mean "
         "'databases'?",
-        f"{path}:14:45: tasks[0].schedule.window: unknown window 'nigthly'; did you mean 'nightly'?",
+        f"{path}:14:44: tasks[0].schedule.window: unknown window 'nigthly'; did you mean 'nightly'?",
         f"{path}:15:15: tasks[0].severity: unknown severity 'critcal'; did you mean 'critical'?",
     ]
 
