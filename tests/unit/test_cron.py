@@ -24,7 +24,12 @@ def test_a_step_from_a_single_value_runs_to_the_end_of_the_field() -> None:
 
 @pytest.mark.parametrize(
     ("macro", "expression"),
-    [("@daily", "0 0 * * *"), ("@hourly", "0 * * * *"), ("@weekly", "0 0 * * 0"), ("@yearly", "0 0 1 1 *")],
+    [
+        ("@daily", "0 0 * * *"),
+        ("@hourly", "0 * * * *"),
+        ("@weekly", "0 0 * * 0"),
+        ("@yearly", "0 0 1 1 *"),
+    ],
 )
 def test_macros_mean_their_five_field_expression(macro: str, expression: str) -> None:
     macro_spec, plain_spec = parse_cron(macro), parse_cron(expression)

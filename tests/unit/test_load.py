@@ -73,7 +73,8 @@ def test_every_problem_is_reported_in_one_pass_in_file_order(write_calendar: Wri
         'hour day-of-month month day-of-week (e.g. "30 1 * * *"), or a macro such as @daily',
         f"{path}:12:23: tasks[1].schedule.every: expected a duration such as 90s, 5m, 4h, 14d, 2w "
         "or 1h30m (a bare number is seconds) (got '5x')",
-        f"{path}:13:14: tasks[1].timeout: expected a duration such as 90s, 5m, 4h, 14d, 2w or 1h30m "
+        f"{path}:13:14: tasks[1].timeout: expected a duration such as 90s, 5m, 4h, 14d, 2w or "
+        "1h30m "
         "(a bare number is seconds) (got '01:30')",
         f"{path}:15:5: tasks[2].chek: unknown key 'chek'; did you mean 'check'?",
     ]
@@ -92,7 +93,9 @@ def test_a_missing_key_points_at_the_mapping_that_lacks_it(write_calendar: Write
     assert problems_of(path) == [f"{path}:3:5: tasks[0].hosts: missing required key 'hosts'"]
 
 
-def test_an_unknown_key_without_a_close_match_lists_the_allowed_ones(write_calendar: Writer) -> None:
+def test_an_unknown_key_without_a_close_match_lists_the_allowed_ones(
+    write_calendar: Writer,
+) -> None:
     path = write_calendar("windows:\n  w: {cron: '0 1 * * *', duration: 1h, zzz: 1}\n")
     (problem,) = problems_of(path)
     assert "unknown key 'zzz'; allowed here: cron, days, duration, end, start" in problem
@@ -110,7 +113,9 @@ def test_an_unknown_key_without_a_close_match_lists_the_allowed_ones(write_calen
         ("{every: 5m, jitter: soon}", "expected a duration"),
     ],
 )
-def test_schedule_mistakes_are_explained(write_calendar: Writer, schedule: str, message: str) -> None:
+def test_schedule_mistakes_are_explained(
+    write_calendar: Writer, schedule: str, message: str
+) -> None:
     path = write_calendar(
         f"hosts: {{h: {{}}}}\ntasks:\n  - {{name: t, check: x, hosts: [h], schedule: {schedule}}}\n"
     )
@@ -145,7 +150,9 @@ def test_window_mistakes_are_explained(write_calendar: Writer, window: str, mess
         ("{name: b, from: 2027-02-05, to: 2027-02-06, applies_to: some}", "'all' or 'disruptive'"),
     ],
 )
-def test_blackout_mistakes_are_explained(write_calendar: Writer, blackout: str, message: str) -> None:
+def test_blackout_mistakes_are_explained(
+    write_calendar: Writer, blackout: str, message: str
+) -> None:
     (problem,) = problems_of(write_calendar(f"blackouts:\n  - {blackout}\n"))
     assert "blackouts[0]" in problem and message in problem
 
@@ -176,7 +183,8 @@ def test_references_to_unknown_names_get_did_you_mean_hints(write_calendar: Writ
         "did you mean 'oncall'?",
         f"{path}:13:13: tasks[0].hosts[0]: unknown host or group 'databasse'; did you mean "
         "'databases'?",
-        f"{path}:14:44: tasks[0].schedule.window: unknown window 'nigthly'; did you mean 'nightly'?",
+        f"{path}:14:44: tasks[0].schedule.window: unknown window 'nigthly'; "
+        "did you mean 'nightly'?",
         f"{path}:15:15: tasks[0].severity: unknown severity 'critcal'; did you mean 'critical'?",
     ]
 
@@ -190,7 +198,9 @@ def test_duplicate_task_names_name_the_first(write_calendar: Writer) -> None:
           - {name: t, check: y, hosts: [h], schedule: {every: 5m}}
         """
     )
-    assert problems_of(path) == [f"{path}:4:12: tasks[1].name: 't' is used twice; first at tasks[0]"]
+    assert problems_of(path) == [
+        f"{path}:4:12: tasks[1].name: 't' is used twice; first at tasks[0]"
+    ]
 
 
 @pytest.mark.parametrize(
@@ -199,11 +209,20 @@ def test_duplicate_task_names_name_the_first(write_calendar: Writer) -> None:
         ("{name: t, hosts: [h], schedule: {every: 5m}}", "either `check: PLUGIN` or `command:"),
         ("{name: t, check: x, command: [/bin/true], hosts: [h], schedule: {every: 5m}}", "either"),
         ("{name: t, command: [bin/true], hosts: [h], schedule: {every: 5m}}", "absolute path"),
-        ("{name: t, command: [/bin/x], params: {a: 1}, hosts: [h], schedule: {every: 5m}}", "params go"),
+        (
+            "{name: t, command: [/bin/x], params: {a: 1}, hosts: [h], schedule: {every: 5m}}",
+            "params go",
+        ),
         ("{name: t, check: x, hosts: [], schedule: {every: 5m}}", "at least 1 item"),
         ("{name: 'bad name', check: x, hosts: [h], schedule: {every: 5m}}", "not a valid name"),
-        ("{name: t, check: x, hosts: [h], schedule: {every: 5m}, params: {a: {b: 1}}}", "string, number"),
-        ("{name: t, check: x, hosts: [h], schedule: {every: 5m}, disruptive: true}", "needs a window"),
+        (
+            "{name: t, check: x, hosts: [h], schedule: {every: 5m}, params: {a: {b: 1}}}",
+            "string, number",
+        ),
+        (
+            "{name: t, check: x, hosts: [h], schedule: {every: 5m}, disruptive: true}",
+            "needs a window",
+        ),
     ],
 )
 def test_task_mistakes_are_explained(write_calendar: Writer, task: str, message: str) -> None:
@@ -241,7 +260,8 @@ class TestDirectories:
     def test_files_merge_by_name_and_tasks_concatenate(self, tmp_path: Path) -> None:
         (tmp_path / "a-site.yaml").write_text("timezone: Asia/Shanghai\nhosts: {db1: {}}\n")
         (tmp_path / "b-tasks.yaml").write_text(
-            "hosts: {db2: {}}\ntasks:\n  - {name: t, check: x, hosts: [all], schedule: {every: 5m}}\n"
+            "hosts: {db2: {}}\n"
+            "tasks:\n  - {name: t, check: x, hosts: [all], schedule: {every: 5m}}\n"
         )
         (tmp_path / "notes.txt").write_text("not a calendar")
         loaded = load_calendar(tmp_path)
@@ -253,8 +273,10 @@ class TestDirectories:
         (tmp_path / "a.yaml").write_text("timezone: UTC\nhosts:\n  db1: {}\n")
         (tmp_path / "b.yaml").write_text("hosts:\n  db2: {}\n  db1: {}\ntimezone: UTC\n")
         assert problems_of(tmp_path) == [
-            f"{tmp_path}/b.yaml:3:3: hosts.db1: defined again; first defined at {tmp_path}/a.yaml:3:3",
-            f"{tmp_path}/b.yaml:4:1: timezone: defined again; first defined at {tmp_path}/a.yaml:1:1",
+            f"{tmp_path}/b.yaml:3:3: hosts.db1: defined again; "
+            f"first defined at {tmp_path}/a.yaml:3:3",
+            f"{tmp_path}/b.yaml:4:1: timezone: defined again; "
+            f"first defined at {tmp_path}/a.yaml:1:1",
         ]
 
     def test_a_problem_in_a_later_file_names_its_own_index(self, tmp_path: Path) -> None:

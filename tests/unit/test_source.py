@@ -67,7 +67,7 @@ def test_a_syntax_error_is_one_problem_with_its_position() -> None:
 
 
 def test_an_unquoted_cron_star_is_reported_not_raised() -> None:
-    _, _, problems = load_yaml('schedule: {cron: * * * * *}\n', "c.yaml")
+    _, _, problems = load_yaml("schedule: {cron: * * * * *}\n", "c.yaml")
     assert len(problems) == 1 and problems[0].line == 1
 
 

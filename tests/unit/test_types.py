@@ -35,7 +35,9 @@ def test_a_negative_number_of_seconds_is_refused() -> None:
         parse_duration(-1)
 
 
-@pytest.mark.parametrize(("seconds", "text"), [(0, "0s"), (90, "1m30s"), (5400, "1h30m"), (86400 * 15, "2w1d")])
+@pytest.mark.parametrize(
+    ("seconds", "text"), [(0, "0s"), (90, "1m30s"), (5400, "1h30m"), (86400 * 15, "2w1d")]
+)
 def test_durations_are_written_back_in_calendar_notation(seconds: int, text: str) -> None:
     assert format_duration(timedelta(seconds=seconds)) == text
     assert parse_duration(text) == timedelta(seconds=seconds)
