@@ -1,0 +1,57 @@
+"""Drift tests: the tree stays honest about itself."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from pydantic import BaseModel
+
+from maintd.config import load_calendar
+from maintd.config.model import Calendar
+from maintd.config.reference import _models_in_order, render_reference
+from tests.conftest import REPOSITORY
+
+
+def test_the_example_calendars_validate_as_they_are() -> None:
+    loaded = load_calendar(REPOSITORY / "schedules")
+    assert len(loaded.calendar.tasks) >= 10
+    checks = {task.check for task in loaded.calendar.tasks}
+    for kind in ("backup_postgres", "patch_scan", "db_optimise_postgres", "disk_usage"):
+        assert kind in checks
+
+
+def test_each_example_file_teaches_with_comments() -> None:
+    for path in sorted((REPOSITORY / "schedules").glob("*.yaml")):
+        text = path.read_text(encoding="utf-8")
+        assert text.startswith("#"), f"{path.name} should open with a comment saying what it holds"
+
+
+def test_the_calendar_reference_is_generated_from_the_current_models() -> None:
+    committed = (REPOSITORY / "docs" / "calendar.md").read_text(encoding="utf-8")
+    assert committed == render_reference(), (
+        "docs/calendar.md is stale: run `python -m maintd.config.reference > docs/calendar.md`"
+    )
+
+
+def test_every_calendar_key_is_described() -> None:
+    models: list[type[BaseModel]] = _models_in_order(Calendar)
+    undocumented = [
+        f"{model.__name__}.{name}"
+        for model in models
+        for name, field in model.model_fields.items()
+        if not field.description
+    ]
+    assert undocumented == []
+    assert all(model.__doc__ for model in models)
+
+
+def test_the_package_runs_as_a_module_without_a_traceback() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "maintd", "validate", str(REPOSITORY / "schedules")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("ok: ")
