@@ -14,6 +14,7 @@ computing the fire times from a ``CronSpec`` is the planner's job.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 MACRO_TO_EXPRESSION = {
     "@hourly": "0 * * * *",
@@ -60,8 +61,10 @@ class CronSpec:
     weekday_restricted: bool
 
 
+@lru_cache(maxsize=16384)
 def parse_cron(expression: str) -> CronSpec:
-    """Parse a five-field cron expression or macro. Raises ValueError naming the bad field."""
+    """Parse a five-field cron expression or macro. Raises ValueError naming the bad field.
+    Memoised: calendars repeat expressions, and the planner asks again for every window."""
     text = " ".join(expression.split())
     fields = MACRO_TO_EXPRESSION.get(text.lower(), text).split(" ")
     if len(fields) != len(FIELDS):

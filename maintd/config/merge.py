@@ -79,8 +79,9 @@ class _Merger:
     def add_items(self, key: str, value: list[Any], rename: dict[Path, Path]) -> None:
         section = self.merged.setdefault(key, [])
         for index, item in enumerate(value):
-            rename[(key, index)] = (key, len(section))
-            self.source_map.local_names[(key, len(section))] = (key, index)
+            if len(section) != index:  # only items that moved need their paths renamed
+                rename[(key, index)] = (key, len(section))
+                self.source_map.local_names[(key, len(section))] = (key, index)
             section.append(item)
 
 

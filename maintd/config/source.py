@@ -11,8 +11,9 @@ and a key given twice in one mapping is an error instead of silently keeping the
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar, NamedTuple
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -21,7 +22,9 @@ from maintd.errors import Problem
 
 Path = tuple[str | int, ...]
 
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_NULL_TAG = "tag:yaml.org,2002:null"
+_DECIMAL = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
 _INT_TAG = "tag:yaml.org,2002:int"
 _FLOAT_TAG = "tag:yaml.org,2002:float"
 _BOOL_TAG = "tag:yaml.org,2002:bool"
@@ -30,13 +33,33 @@ _STR_TAG = "tag:yaml.org,2002:str"
 _COLLECTION_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 
 
-@dataclass(frozen=True)
-class Position:
-    """A place in a file, 1-based as editors show it."""
+class Position(NamedTuple):
+    """A place in a file, 1-based as editors show it. (A tuple: a large calendar has a
+    hundred thousand of them.)"""
 
     file: str
     line: int
     column: int
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc]
+    """PyYAML's safe loader with a memo of plain-scalar tags: resolving a tag tries a dozen
+    regular expressions, and calendars repeat the same few hundred words and numbers."""
+
+    _plain_tags: ClassVar[dict[str, str]] = {}
+
+    def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
+        if kind is ScalarNode and implicit[0]:
+            tag = self._plain_tags.get(value)
+            if tag is None:
+                tag = super().resolve(kind, value, implicit)
+                if len(self._plain_tags) < _TAG_MEMO_LIMIT:
+                    self._plain_tags[value] = tag
+            return tag
+        return str(super().resolve(kind, value, implicit))
+
+
+_TAG_MEMO_LIMIT = 200_000
 
 
 @dataclass
@@ -65,6 +88,10 @@ class SourceMap:
 
     def update(self, other: SourceMap, rename: dict[Path, Path] | None = None) -> None:
         """Copy ``other``'s positions in, moving paths that start with a key of ``rename``."""
+        if not rename:
+            self.values.update(other.values)
+            self.keys.update(other.keys)
+            return
         for mine, theirs in ((self.values, other.values), (self.keys, other.keys)):
             for path, position in theirs.items():
                 mine[_renamed(path, rename or {})] = position
@@ -115,27 +142,29 @@ class _Builder:
         return Position(self.file, node.start_mark.line + 1, node.start_mark.column + 1)
 
     def build(self, node: Node, path: Path) -> Any:
-        self.source_map.values[path] = self.position(node)
-        if id(node) in self.active:
-            self.problem(node, path, "an alias refers to itself")
-            return None
-        if not isinstance(node, ScalarNode) and node.tag not in _COLLECTION_TAGS:
+        mark = node.start_mark
+        self.source_map.values[path] = Position(self.file, mark.line + 1, mark.column + 1)
+        if isinstance(node, ScalarNode):
+            return self.build_scalar(node)
+        if node.tag not in _COLLECTION_TAGS:
             self.problem(node, path, f"cannot read this value: unsupported tag {node.tag!r}")
+            return None
+        if id(node) in self.active:  # only an alias to an enclosing collection can loop
+            self.problem(node, path, "an alias refers to itself")
             return None
         self.active.add(id(node))
         try:
             if isinstance(node, MappingNode):
                 return self.build_mapping(node, path)
-            if isinstance(node, SequenceNode):
-                return [self.build(item, (*path, index)) for index, item in enumerate(node.value)]
-            assert isinstance(node, ScalarNode)  # noqa: S101 - YAML has no fourth node kind
-            return self.build_scalar(node)
+            return [self.build(item, (*path, index)) for index, item in enumerate(node.value)]
         finally:
             self.active.discard(id(node))
 
     def build_mapping(self, node: MappingNode, path: Path) -> dict[Any, Any]:
-        own_keys = {id(key) for key, _ in node.value if key.tag != _MERGE_TAG}
-        self.loader.flatten_mapping(node)
+        own_keys: set[int] | None = None  # None: no merge key, every key is the mapping's own
+        if any(key.tag == _MERGE_TAG for key, _ in node.value):
+            own_keys = {id(key) for key, _ in node.value}
+            self.loader.flatten_mapping(node)
         result: dict[Any, Any] = {}
         first_seen: dict[Any, Node] = {}
         for key_node, value_node in node.value:
@@ -146,7 +175,9 @@ class _Builder:
             if not isinstance(key, str | int):
                 key = str(key)
             earlier = first_seen.get(key)
-            if earlier is not None and id(earlier) in own_keys and id(key_node) in own_keys:
+            if earlier is not None and (
+                own_keys is None or (id(earlier) in own_keys and id(key_node) in own_keys)
+            ):
                 line = earlier.start_mark.line + 1
                 self.problem(key_node, (*path, key), f"duplicate key (first given on line {line})")
                 continue
@@ -156,12 +187,19 @@ class _Builder:
         return result
 
     def build_scalar(self, node: ScalarNode) -> Any:
-        if node.tag in (_INT_TAG, _FLOAT_TAG) and ":" in node.value:
-            return node.value  # YAML 1.1 sexagesimal: "01:30" is a time, not 5400
-        if node.tag == _BOOL_TAG and node.value.lower() not in ("true", "false"):
-            return node.value  # yes/no/on/off stay words
-        if node.tag == _STR_TAG:
-            return node.value
+        tag, value = node.tag, node.value
+        if tag == _STR_TAG:
+            return value
+        if tag == _NULL_TAG:
+            return None
+        if tag == _BOOL_TAG:
+            lowered = value.lower()
+            # yes/no/on/off stay words (YAML 1.1 made them booleans: the Norway problem)
+            return lowered == "true" if lowered in ("true", "false") else value
+        if tag in (_INT_TAG, _FLOAT_TAG) and ":" in value:
+            return value  # YAML 1.1 sexagesimal: "01:30" is a time, not 5400
+        if tag == _INT_TAG and _DECIMAL.fullmatch(value):
+            return int(value)
         try:
             return self.loader.construct_object(node, deep=True)
         except yaml.YAMLError as error:

@@ -25,7 +25,18 @@ def parse_at(value: str) -> time | datetime:
         raise ValueError(
             f'{value!r}: expected "HH:MM" (daily) or "YYYY-MM-DD HH:MM" (once), in local time'
         )
+    check_year(moment)
     return moment
+
+
+FIRST_YEAR, LAST_YEAR = 1970, 2199
+
+
+def check_year(value: date | datetime) -> date | datetime:
+    """Keep calendar dates where date arithmetic (a day later, a zone offset) cannot overflow."""
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(f"dates must fall in the years {FIRST_YEAR}-{LAST_YEAR}")
+    return value
 
 
 def check_cron(value: str) -> str:
@@ -85,6 +96,11 @@ class Schedule(CalendarModel):
         for value in values or []:
             parse_at(value)
         return values
+
+    @field_validator("start")
+    @classmethod
+    def _start_in_range(cls, value: datetime | None) -> datetime | None:
+        return None if value is None else check_year(value)  # type: ignore[return-value]
 
     @model_validator(mode="after")
     def _exactly_one_kind(self) -> Schedule:
@@ -169,6 +185,11 @@ class Blackout(CalendarModel):
         None, description="Only these tasks (by name); all tasks when unset."
     )
     reason: str | None = Field(None, description="Free text for people reading the plan.")
+
+    @field_validator("start", "end")
+    @classmethod
+    def _dates_in_range(cls, value: date | datetime | None) -> date | datetime | None:
+        return None if value is None else check_year(value)
 
     @model_validator(mode="after")
     def _one_form(self) -> Blackout:

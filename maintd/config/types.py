@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
 
 UNIT_TO_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+MAX_DURATION_SECONDS = 3650 * 86400
 _DURATION_PART = re.compile(r"(\d+)\s*([smhdw])")
 _DURATION_WHOLE = re.compile(r"(?:\d+\s*[smhdw]\s*)+")
 
@@ -22,20 +23,22 @@ def parse_duration(value: Any) -> timedelta:
     into a timedelta. Raises ValueError with the accepted forms otherwise."""
     if isinstance(value, timedelta):
         return value
-    if isinstance(value, bool):
-        raise ValueError(_DURATION_HELP)
-    if isinstance(value, int):
+    seconds = None
+    if isinstance(value, int) and not isinstance(value, bool):
         if value < 0:
             raise ValueError("a duration cannot be negative")
-        return timedelta(seconds=value)
-    if isinstance(value, str):
+        seconds = value
+    elif isinstance(value, str):
         text = value.strip().lower()
         if _DURATION_WHOLE.fullmatch(text):
             seconds = sum(
                 int(number) * UNIT_TO_SECONDS[unit] for number, unit in _DURATION_PART.findall(text)
             )
-            return timedelta(seconds=seconds)
-    raise ValueError(_DURATION_HELP)
+    if seconds is None:
+        raise ValueError(_DURATION_HELP)
+    if seconds > MAX_DURATION_SECONDS:
+        raise ValueError("a duration longer than 3650d (ten years) is not supported")
+    return timedelta(seconds=seconds)
 
 
 _DURATION_HELP = (

@@ -15,7 +15,8 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from maintd.config.timing import Blackout, Window
 from maintd.plan.days import DayCalendar
 from maintd.plan.localtime import local_date_start, to_instant
-from maintd.plan.recurrence import cron_day_matches, parse_cron_cached
+from maintd.config import cron
+from maintd.plan.recurrence import cron_day_matches
 
 Interval = tuple[datetime, datetime]
 SPAN = timedelta(days=32)
@@ -67,7 +68,7 @@ class LazyIntervals:
 def window_intervals(window: Window, zone: tzinfo, days: DayCalendar) -> LazyIntervals:
     """Return the open periods of a maintenance window as lazily expanded intervals."""
     if window.cron is not None and window.duration is not None:
-        spec = parse_cron_cached(window.cron)
+        spec = cron.parse_cron(window.cron)
         duration = window.duration
         clock = sorted((hour, minute) for hour in spec.hours for minute in spec.minutes)
 

@@ -17,7 +17,7 @@ from maintd.config.timing import Blackout
 from maintd.plan import intervals, recurrence
 from maintd.plan.days import DayCalendar, country_holidays
 from maintd.plan.jitter import jitter_offset
-from maintd.plan.targets import select_hosts
+from maintd.plan.targets import HostSelector
 
 NEXT_FIRE_HORIZON = timedelta(days=366)
 
@@ -55,7 +55,8 @@ class Planner:
                 blocked = intervals.blackout_intervals(blackout, self.zone)
                 self.date_blackouts.append((blackout, blocked))
         self.tasks = {task.name: task for task in calendar.tasks}
-        self.hosts = {task.name: select_hosts(calendar, task) for task in calendar.tasks}
+        selector = HostSelector(calendar)
+        self.hosts = {task.name: selector.select(task) for task in calendar.tasks}
 
     def skip_reason(self, task: Task, instant: datetime) -> str | None:
         """Why a fire of ``task`` at ``instant`` must not run, or None when it may run."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta, tzinfo
-from functools import lru_cache
 
 from maintd.config import cron
 from maintd.config.model import Task
@@ -63,7 +62,7 @@ def _first_local_day(zone: tzinfo, start: datetime) -> date:
 
 def _cron_local_times(schedule: Schedule, zone: tzinfo, start: datetime) -> Iterator[datetime]:
     assert schedule.cron is not None  # noqa: S101 - checked by the caller
-    spec = parse_cron_cached(schedule.cron)
+    spec = cron.parse_cron(schedule.cron)
     clock = sorted((hour, minute) for hour in spec.hours for minute in spec.minutes)
     day = _first_local_day(zone, start)
     last_day = day + HORIZON
@@ -98,12 +97,6 @@ def cron_day_matches(spec: cron.CronSpec, day: date) -> bool:
     if spec.day_of_month_restricted and spec.weekday_restricted:
         return by_month_day or by_weekday
     return by_month_day and by_weekday
-
-
-@lru_cache(maxsize=4096)
-def parse_cron_cached(expression: str) -> cron.CronSpec:
-    """Parse a cron expression once per process (calendars repeat the same few)."""
-    return cron.parse_cron(expression)
 
 
 def task_fires(task: Task, zone: tzinfo, start: datetime, end: datetime) -> list[datetime]:

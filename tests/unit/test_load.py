@@ -315,3 +315,19 @@ class TestDirectories:
         (tmp_path / "a.yaml").write_bytes(b"\xff\xfe\x00garbage")
         (problem,) = problems_of(tmp_path)
         assert "not UTF-8 text" in problem
+
+
+@pytest.mark.parametrize(
+    "section",
+    [
+        "blackouts:\n  - {name: b, from: 9999-12-30, to: 9999-12-31}\n",
+        "hosts: {h: {}}\ntasks:\n  - {name: t, check: x, hosts: [h], schedule: {at: ['9999-12-31 23:00']}}\n",
+        "hosts: {h: {}}\ntasks:\n  - {name: t, check: x, hosts: [h], "
+        "schedule: {every: 1h, start: 0001-01-01T00:00:00}}\n",
+    ],
+)
+def test_dates_outside_the_supported_years_are_refused(
+    write_calendar: Writer, section: str
+) -> None:
+    (problem,) = problems_of(write_calendar(section))
+    assert "dates must fall in the years 1970-2199" in problem

@@ -58,3 +58,10 @@ def test_days_accept_short_and_full_names_and_the_workday_sets() -> None:
     for bad in ("mo", "mondays", "weekend", 1):
         with pytest.raises(ValueError, match="weekday"):
             parse_day(bad)
+
+
+def test_durations_longer_than_ten_years_are_refused() -> None:
+    assert parse_duration("3650d") == timedelta(days=3650)
+    for too_long in ("3651d", 86_400_000_000_000, "999999999w"):
+        with pytest.raises(ValueError, match="longer than 3650d"):
+            parse_duration(too_long)
