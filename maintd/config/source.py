@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, NamedTuple
 
 import yaml
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.nodes import MappingNode, Node, ScalarNode
 
 from maintd.errors import Problem
 
@@ -128,6 +128,29 @@ def load_yaml(text: str, file: str) -> tuple[Any, SourceMap, list[Problem]]:
         loader.dispose()
 
 
+_CONSTRUCT = object()  # "let PyYAML construct it": hex ints, floats, timestamps
+
+
+def _bool_or_word(value: str) -> Any:
+    # yes/no/on/off stay words (YAML 1.1 made them booleans: the Norway problem)
+    lowered = value.lower()
+    return lowered == "true" if lowered in ("true", "false") else value
+
+
+def _int_or_text(value: str) -> Any:
+    if ":" in value:
+        return value  # YAML 1.1 sexagesimal: "01:30" is a time, not 5400
+    return int(value) if _DECIMAL.fullmatch(value) else _CONSTRUCT
+
+
+_QUICK_SCALARS = {
+    _NULL_TAG: lambda value: None,
+    _BOOL_TAG: _bool_or_word,
+    _INT_TAG: _int_or_text,
+    _FLOAT_TAG: lambda value: value if ":" in value else _CONSTRUCT,
+}
+
+
 class _Builder:
     """Walks a composed node tree into dicts, lists and scalars, filling the source map."""
 
@@ -190,16 +213,11 @@ class _Builder:
         tag, value = node.tag, node.value
         if tag == _STR_TAG:
             return value
-        if tag == _NULL_TAG:
-            return None
-        if tag == _BOOL_TAG:
-            lowered = value.lower()
-            # yes/no/on/off stay words (YAML 1.1 made them booleans: the Norway problem)
-            return lowered == "true" if lowered in ("true", "false") else value
-        if tag in (_INT_TAG, _FLOAT_TAG) and ":" in value:
-            return value  # YAML 1.1 sexagesimal: "01:30" is a time, not 5400
-        if tag == _INT_TAG and _DECIMAL.fullmatch(value):
-            return int(value)
+        quick = _QUICK_SCALARS.get(tag)
+        if quick is not None:
+            result = quick(value)
+            if result is not _CONSTRUCT:
+                return result
         try:
             return self.loader.construct_object(node, deep=True)
         except yaml.YAMLError as error:

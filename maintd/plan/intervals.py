@@ -12,10 +12,10 @@ import bisect
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
+from maintd.config import cron
 from maintd.config.timing import Blackout, Window
 from maintd.plan.days import DayCalendar
 from maintd.plan.localtime import local_date_start, to_instant
-from maintd.config import cron
 from maintd.plan.recurrence import cron_day_matches
 
 Interval = tuple[datetime, datetime]
