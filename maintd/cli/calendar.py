@@ -10,15 +10,16 @@ from typing import Any
 import click
 
 from maintd import config
+from maintd.cli.fires import FireFormatter
 from maintd.cli.options import (
     calendar_argument,
     format_option,
     parse_moment,
     resolve_calendar_path,
 )
-from maintd.cli.output import print_json, print_table
+from maintd.cli.output import print_json, print_json_lines, print_table
 from maintd.errors import ConfigError, UsageError
-from maintd.plan import Fire, Planner
+from maintd.plan import Planner
 from maintd.plan.localtime import to_instant
 
 
@@ -56,7 +57,7 @@ def summarise(loaded: config.LoadedCalendar, planner: Planner, now: datetime) ->
         "tasks": len(calendar.tasks),
         "windows": len(calendar.windows),
         "blackouts": len(calendar.blackouts),
-        "next_fire": _fire_json(next_fire, calendar.zone) if next_fire else None,
+        "next_fire": FireFormatter(calendar.zone).as_dict(next_fire) if next_fire else None,
     }
 
 
@@ -107,21 +108,12 @@ def plan(  # noqa: PLR0913 - one parameter per documented option
     start = parse_moment(start_text, calendar.zone, "--from")
     end = period_end(start, days, calendar.zone)
     fires = Planner(calendar).plan(start, end, tasks or None, hosts or None)
+    formatter = FireFormatter(calendar.zone)
     if output_format == "json":
-        print_json([_fire_json(fire, calendar.zone) for fire in fires])
+        print_json_lines(formatter.as_json(fire) for fire in fires)
         return
-    rows = [
-        [
-            fire.at.astimezone(calendar.zone).isoformat(),
-            fire.at.isoformat().replace("+00:00", "Z"),
-            fire.task,
-            fire.host,
-            "yes" if fire.runs else "no",
-            fire.reason or "",
-        ]
-        for fire in fires
-    ]
-    print_table(["AT", "UTC", "TASK", "HOST", "RUNS", "REASON"], rows)
+    headers = ["AT", "UTC", "TASK", "HOST", "RUNS", "REASON"]
+    print_table(headers, [formatter.as_row(fire) for fire in fires])
     skipped = sum(1 for fire in fires if not fire.runs)
     click.echo(
         f"{len(fires)} fires from {start.astimezone(calendar.zone).isoformat()} "
@@ -135,17 +127,6 @@ def period_end(start: datetime, days: float, zone: tzinfo) -> datetime:
     change is 23 or 25 hours long, and "--days 1" still means up to the same wall time."""
     local_end = start.astimezone(zone).replace(tzinfo=None) + timedelta(days=days)
     return to_instant(local_end, zone)
-
-
-def _fire_json(fire: Fire, zone: tzinfo) -> dict[str, Any]:
-    return {
-        "task": fire.task,
-        "host": fire.host,
-        "at": fire.at.astimezone(zone).isoformat(),
-        "utc": fire.at.isoformat(),
-        "runs": fire.runs,
-        "reason": fire.reason,
-    }
 
 
 def _check_names(option: str, given: tuple[str, ...], known: list[str]) -> None:

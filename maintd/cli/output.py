@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -31,6 +31,13 @@ def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, default=to_json_value, ensure_ascii=False, indent=2) + "\n")
 
 
+def print_json_lines(encoded_items: Iterable[str]) -> None:
+    """Write a JSON array from already encoded elements, one element a line: readable,
+    greppable, and still one JSON document."""
+    body = ",\n".join(encoded_items)
+    sys.stdout.write(f"[\n{body}\n]\n" if body else "[]\n")
+
+
 def print_table(
     headers: Sequence[str], rows: Sequence[Sequence[str]], title: str | None = None
 ) -> None:
@@ -48,10 +55,11 @@ def print_table(
 
 
 def _print_plain_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-    widths = [len(header) for header in headers]
-    for row in rows:
-        for index, cell in enumerate(row):
-            widths[index] = max(widths[index], len(cell))
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in headers]
+    widths = [
+        max(len(header), *map(len, column)) if column else len(header)
+        for header, column in zip(headers, columns, strict=True)
+    ]
     template = "  ".join(f"{{:<{width}}}" for width in widths)
     lines = [template.format(*headers).rstrip()]
     lines.extend(template.format(*row).rstrip() for row in rows)
