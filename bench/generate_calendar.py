@@ -37,7 +37,9 @@ def schedule_for(kind: str, chooser: random.Random) -> dict[str, object]:
     return {"at": [f"{hour:02d}:{minute:02d}", f"{(hour + 12) % 24:02d}:{minute:02d}"]}
 
 
-def build_calendar(tasks: int, hosts: int, seed: int = 7) -> tuple[dict[str, object], list[dict[str, object]]]:
+def build_calendar(
+    tasks: int, hosts: int, seed: int = 7
+) -> tuple[dict[str, object], list[dict[str, object]]]:
     """Return (site section, task list) of a generated calendar."""
     chooser = random.Random(seed)
     groups = max(1, hosts // GROUP_SIZE)
@@ -58,7 +60,12 @@ def build_calendar(tasks: int, hosts: int, seed: int = 7) -> tuple[dict[str, obj
             "office": {"days": ["workdays"], "start": "09:00", "end": "17:00"},
         },
         "blackouts": [
-            {"name": "year-end-freeze", "from": "2026-12-20", "to": "2027-01-03", "applies_to": "disruptive"},
+            {
+                "name": "year-end-freeze",
+                "from": "2026-12-20",
+                "to": "2027-01-03",
+                "applies_to": "disruptive",
+            },
             {"name": "public-holidays", "holidays": "DE", "applies_to": "disruptive"},
         ],
         "severities": {"critical": {"respond": "15m", "resolve": "4h"}},

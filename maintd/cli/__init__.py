@@ -3,6 +3,7 @@ prints; maintd's own errors are shown once here, with their exit code."""
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 import click
@@ -41,4 +42,8 @@ cli.add_command(calendar.plan)
 
 def main() -> None:
     """Console entry point."""
+    # The one-shot commands build large acyclic structures (a calendar, a month of fires) and
+    # exit: the cyclic collector only rescans them (20% of `validate` on a 10k-task calendar).
+    # Reference counting still frees memory; a long-running command turns collection back on.
+    gc.disable()
     cli(prog_name="maintd")

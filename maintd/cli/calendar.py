@@ -21,6 +21,7 @@ from maintd.cli.output import print_json, print_json_lines, print_table
 from maintd.errors import ConfigError, UsageError
 from maintd.plan import Planner
 from maintd.plan.localtime import to_instant
+from maintd.runtime import gc_paused
 
 
 @click.command()
@@ -109,11 +110,12 @@ def plan(  # noqa: PLR0913 - one parameter per documented option
     end = period_end(start, days, calendar.zone)
     fires = Planner(calendar).plan(start, end, tasks or None, hosts or None)
     formatter = FireFormatter(calendar.zone)
-    if output_format == "json":
-        print_json_lines(formatter.as_json(fire) for fire in fires)
-        return
-    headers = ["AT", "UTC", "TASK", "HOST", "RUNS", "REASON"]
-    print_table(headers, [formatter.as_row(fire) for fire in fires])
+    with gc_paused():
+        if output_format == "json":
+            print_json_lines(formatter.as_json(fire) for fire in fires)
+            return
+        headers = ["AT", "UTC", "TASK", "HOST", "RUNS", "REASON"]
+        print_table(headers, [formatter.as_row(fire) for fire in fires])
     skipped = sum(1 for fire in fires if not fire.runs)
     click.echo(
         f"{len(fires)} fires from {start.astimezone(calendar.zone).isoformat()} "

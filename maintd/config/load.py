@@ -18,6 +18,7 @@ from maintd.config.problems import problems_from_validation
 from maintd.config.references import check_references
 from maintd.config.source import SourceMap, load_yaml
 from maintd.errors import ConfigError, Problem
+from maintd.runtime import gc_paused
 
 CALENDAR_SUFFIXES = (".yaml", ".yml")
 
@@ -66,7 +67,12 @@ def find_calendar_files(path: Path) -> list[Path]:
 
 def load_calendar(path: Path | str) -> LoadedCalendar:
     """Load and validate the calendar at ``path``. Raises ConfigError with every problem found."""
-    files = find_calendar_files(Path(path))
+    with gc_paused():
+        return _load_calendar(Path(path))
+
+
+def _load_calendar(path: Path) -> LoadedCalendar:
+    files = find_calendar_files(path)
     loaded: list[CalendarFile] = []
     problems: list[Problem] = []
     for file in files:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path as FilePath
 from typing import Any
 
-from maintd.config.source import Path, Position, SourceMap
+from maintd.config.source import Path, Position, SourceMap, position_of
 from maintd.errors import Problem
 
 NAMED_SECTIONS = ("hosts", "windows", "severities", "notify")
@@ -97,7 +97,8 @@ def _resolve_plugin_dirs(data: dict[str, Any], file: FilePath) -> dict[str, Any]
 
 
 def _key_position(calendar_file: CalendarFile, path: Path) -> Position:
-    return calendar_file.source_map.keys.get(path) or Position(str(calendar_file.path), 1, 1)
+    mark = calendar_file.source_map.keys.get(path)
+    return position_of(mark) if mark is not None else Position(str(calendar_file.path), 1, 1)
 
 
 def _defined_twice(calendar_file: CalendarFile, path: Path, first: Position) -> Problem:
@@ -113,7 +114,8 @@ def _defined_twice(calendar_file: CalendarFile, path: Path, first: Position) -> 
 
 
 def _not_a_mapping(calendar_file: CalendarFile) -> Problem:
-    position = calendar_file.source_map.values.get(()) or Position(str(calendar_file.path), 1, 1)
+    mark = calendar_file.source_map.values.get(())
+    position = position_of(mark) if mark is not None else Position(str(calendar_file.path), 1, 1)
     return Problem(
         "a calendar file is a mapping of keys such as timezone, hosts and tasks",
         "",

@@ -11,9 +11,11 @@ and a key given twice in one mapping is an error instead of silently keeping the
 
 from __future__ import annotations
 
+import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, ClassVar, NamedTuple, Protocol
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode
@@ -34,12 +36,33 @@ _COLLECTION_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 
 
 class Position(NamedTuple):
-    """A place in a file, 1-based as editors show it. (A tuple: a large calendar has a
-    hundred thousand of them.)"""
+    """A place in a file, 1-based as editors show it."""
 
     file: str
     line: int
     column: int
+
+
+class Mark(Protocol):
+    """PyYAML's node mark: the file name and a 0-based line and column. The source map keeps
+    the marks the parser made anyway, and turns one into a Position only when asked."""
+
+    name: str
+    line: int
+    column: int
+
+
+def position_of(mark: Mark) -> Position:
+    """Return the 1-based Position of a PyYAML mark."""
+    return Position(mark.name, mark.line + 1, mark.column + 1)
+
+
+class _NamedText(io.StringIO):
+    """Calendar text that tells the parser its file name, so every mark carries it."""
+
+    def __init__(self, text: str, name: str) -> None:
+        super().__init__(text)
+        self.name = name
 
 
 class _Loader(_BaseLoader):  # type: ignore[misc]
@@ -66,8 +89,8 @@ _TAG_MEMO_LIMIT = 200_000
 class SourceMap:
     """Where each path of the loaded data came from: its value node and its key node."""
 
-    values: dict[Path, Position] = field(default_factory=dict)
-    keys: dict[Path, Position] = field(default_factory=dict)
+    values: dict[Path, Mark] = field(default_factory=dict)
+    keys: dict[Path, Mark] = field(default_factory=dict)
     # A directory's files are merged, so the merged tasks[7] may be tasks[2] of its own file;
     # messages name the path as it reads in that file.
     local_names: dict[Path, Path] = field(default_factory=dict)
@@ -81,9 +104,9 @@ class SourceMap:
         for length in range(len(path), -1, -1):
             prefix = path[:length]
             if prefer_key and prefix in self.keys:
-                return self.keys[prefix]
+                return position_of(self.keys[prefix])
             if prefix in self.values:
-                return self.values[prefix]
+                return position_of(self.values[prefix])
         return None
 
     def update(self, other: SourceMap, rename: dict[Path, Path] | None = None) -> None:
@@ -110,7 +133,7 @@ def load_yaml(text: str, file: str) -> tuple[Any, SourceMap, list[Problem]]:
     the problems found; a syntax error is returned as a single problem with its position."""
     source_map = SourceMap()
     problems: list[Problem] = []
-    loader = _Loader(text)
+    loader = _Loader(_NamedText(text, file))
     try:
         node = loader.get_single_node()
         if node is None:
@@ -143,7 +166,7 @@ def _int_or_text(value: str) -> Any:
     return int(value) if _DECIMAL.fullmatch(value) else _CONSTRUCT
 
 
-_QUICK_SCALARS = {
+_QUICK_SCALARS: dict[str, Callable[[str], Any]] = {
     _NULL_TAG: lambda value: None,
     _BOOL_TAG: _bool_or_word,
     _INT_TAG: _int_or_text,
@@ -162,11 +185,10 @@ class _Builder:
         self.active: set[int] = set()
 
     def position(self, node: Node) -> Position:
-        return Position(self.file, node.start_mark.line + 1, node.start_mark.column + 1)
+        return position_of(node.start_mark)
 
     def build(self, node: Node, path: Path) -> Any:
-        mark = node.start_mark
-        self.source_map.values[path] = Position(self.file, mark.line + 1, mark.column + 1)
+        self.source_map.values[path] = node.start_mark
         if isinstance(node, ScalarNode):
             return self.build_scalar(node)
         if node.tag not in _COLLECTION_TAGS:
@@ -205,7 +227,7 @@ class _Builder:
                 self.problem(key_node, (*path, key), f"duplicate key (first given on line {line})")
                 continue
             first_seen[key] = key_node
-            self.source_map.keys[(*path, key)] = self.position(key_node)
+            self.source_map.keys[(*path, key)] = key_node.start_mark
             result[key] = self.build(value_node, (*path, key))
         return result
 

@@ -18,6 +18,7 @@ from maintd.plan import intervals, recurrence
 from maintd.plan.days import DayCalendar, country_holidays
 from maintd.plan.jitter import jitter_offset
 from maintd.plan.targets import HostSelector
+from maintd.runtime import gc_paused
 
 NEXT_FIRE_HORIZON = timedelta(days=366)
 _FIRE_ORDER = attrgetter("at", "task", "host")
@@ -95,6 +96,16 @@ class Planner:
         hosts: Iterable[str] | None = None,
     ) -> list[Fire]:
         """Every fire in [start, end), optionally only of some tasks and hosts, in time order."""
+        with gc_paused():
+            return self._plan(start, end, tasks, hosts)
+
+    def _plan(
+        self,
+        start: datetime,
+        end: datetime,
+        tasks: Iterable[str] | None,
+        hosts: Iterable[str] | None,
+    ) -> list[Fire]:
         for window in self.windows.values():
             window.prepare(start, end)
         wanted_tasks = set(tasks) if tasks is not None else None
@@ -121,25 +132,34 @@ class Planner:
         None when nothing runs within a year."""
         best: Fire | None = None
         for task in self.calendar.tasks:
-            if not task.enabled:
-                continue
-            for host in self.hosts[task.name]:
+            if task.enabled and self.hosts[task.name]:
                 limit = best.at if best is not None else after + NEXT_FIRE_HORIZON
-                candidate = self._first_running(task, host, after, limit)
+                candidate = self._first_running(task, after, limit)
                 if candidate is not None and (best is None or candidate.at < best.at):
                     best = candidate
         return best
 
-    def _first_running(
-        self, task: Task, host: str, after: datetime, limit: datetime
-    ) -> Fire | None:
-        for instant in self.host_fires(task, host, after):
-            if instant > limit:
-                return None
-            fire = self.decide(task, host, instant)
-            if fire.runs:
-                return fire
-        return None
+    def _first_running(self, task: Task, after: datetime, limit: datetime) -> Fire | None:
+        """The first fire of ``task`` in [after, limit] that will run, on any of its hosts."""
+        jitter = task.schedule.jitter
+        offsets = sorted(
+            (jitter_offset(task.name, host, jitter), host) for host in self.hosts[task.name]
+        )
+        found: Fire | None = None
+        for base in recurrence.iter_fires(task.schedule, self.zone, after - jitter):
+            if base > limit:
+                break
+            for offset, host in offsets:
+                instant = base + offset
+                if instant > limit:
+                    break
+                if instant >= after:
+                    fire = self.decide(task, host, instant)
+                    if fire.runs:
+                        # A later base with a smaller offset may still come first.
+                        found, limit = fire, instant
+                        break
+        return found
 
 
 def _applies(blackout: Blackout, task: Task) -> bool:

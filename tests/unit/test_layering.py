@@ -12,6 +12,7 @@ PACKAGE = REPOSITORY / "maintd"
 # The data path, in order. `cli` and `pipeline` compose the stages and may import any of them.
 STAGES = [
     "errors",
+    "runtime",
     "config",
     "plan",
     "schedule",

@@ -257,3 +257,15 @@ def test_the_planner_answers_single_instants_the_same_as_whole_periods() -> None
     tasks = {t.name: t for t in cal.tasks}
     for fire in planned[::7]:
         assert fresh.decide(tasks[fire.task], fire.host, fire.at) == fire
+
+
+def test_next_fire_agrees_with_the_plan_on_a_generated_site() -> None:
+    from bench.generate_calendar import build_calendar  # noqa: PLC0415
+
+    site, tasks = build_calendar(tasks=300, hosts=60, seed=3)
+    cal = Calendar.model_validate({**site, "tasks": tasks})
+    planner = Planner(cal)
+    for after in (local("2026-12-24T13:07"), local("2027-01-01T00:00"), local("2027-03-28T01:59")):
+        first = next(fire for fire in planner.plan(after, after + timedelta(days=2)) if fire.runs)
+        found = planner.next_fire(after)
+        assert found is not None and found.at == first.at

@@ -15,10 +15,9 @@ def test_every_value_and_key_has_its_line_and_column() -> None:
     data, source_map, problems = load_yaml(TEXT, "c.yaml")
     assert problems == []
     assert data["tasks"][1]["name"] == "b"
-    cron = source_map.values[("tasks", 0, "schedule", "cron")]
-    assert (cron.file, cron.line, cron.column) == ("c.yaml", 4, 22)
-    key = source_map.keys[("tasks", 1, "name")]
-    assert (key.line, key.column) == (5, 5)
+    assert source_map.locate(("tasks", 0, "schedule", "cron")) == ("c.yaml", 4, 22)
+    assert source_map.locate(("tasks", 1, "name"), prefer_key=True) == ("c.yaml", 5, 5)
+    assert source_map.locate(("tasks", 1, "name")) == ("c.yaml", 5, 11)
 
 
 def test_a_missing_path_is_located_at_its_nearest_ancestor() -> None:
