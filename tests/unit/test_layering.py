@@ -13,6 +13,7 @@ PACKAGE = REPOSITORY / "maintd"
 STAGES = [
     "errors",
     "runtime",
+    "status",
     "config",
     "plan",
     "schedule",
