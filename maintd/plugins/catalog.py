@@ -1,0 +1,93 @@
+"""Finding check plugins: the calendar's `plugin_dirs` first, then the built-in `checks/`.
+
+A plugin is any file with a shebang and a metadata header. Its content is what gets sent to
+the host, so the catalog keeps the bytes read at load time: a plugin edited on disk takes
+effect on the next load or reload, never halfway through a run.
+"""
+
+from __future__ import annotations
+
+import difflib
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from maintd.errors import ConfigError, Problem
+from maintd.plugins.header import PluginSpec, read_header
+
+BUILTIN_DIR = Path(__file__).resolve().parents[2] / "checks"
+
+
+@dataclass(frozen=True)
+class Plugin:
+    """A loaded plugin: what it declares, where it came from, how to run it."""
+
+    spec: PluginSpec
+    path: Path
+    interpreter: tuple[str, ...]
+    content: bytes
+
+
+@dataclass
+class Catalog:
+    """Plugins by name, and the problems met while reading the directories."""
+
+    plugins: dict[str, Plugin] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    def get(self, name: str) -> Plugin | None:
+        """Return the plugin called ``name``, or None."""
+        return self.plugins.get(name)
+
+    def unknown_message(self, name: str) -> str:
+        """Explain that no plugin is called ``name``, with the closest names."""
+        close = difflib.get_close_matches(name, sorted(self.plugins), n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        return f"no check plugin named {name!r} in the plugin directories{hint}"
+
+
+def load_catalog(plugin_dirs: list[str], builtin: Path | None = BUILTIN_DIR) -> Catalog:
+    """Read every plugin of ``plugin_dirs`` and the built-in directory. A name found in an
+    earlier directory wins over a later one (a site overrides a built-in plugin that way)."""
+    catalog = Catalog()
+    directories = [Path(directory) for directory in plugin_dirs]
+    if builtin is not None and builtin.is_dir():
+        directories.append(builtin)
+    for directory in directories:
+        if not directory.is_dir():
+            catalog.problems.append(Problem("plugin directory does not exist", file=str(directory)))
+            continue
+        seen_here: dict[str, Path] = {}
+        for path in sorted(directory.iterdir()):
+            if not path.is_file() or path.name.startswith(".") or path.suffix in (".md", ".txt"):
+                continue
+            _add_plugin(catalog, path, seen_here)
+    return catalog
+
+
+def _add_plugin(catalog: Catalog, path: Path, seen_here: dict[str, Path]) -> None:
+    try:
+        plugin = read_plugin(path)
+    except ConfigError as error:
+        catalog.problems.extend(error.problems)
+        return
+    name = plugin.spec.name
+    if name in seen_here:
+        catalog.problems.append(
+            Problem(f"plugin name {name!r} is also used by {seen_here[name]}", file=str(path))
+        )
+        return
+    seen_here[name] = path
+    catalog.plugins.setdefault(name, plugin)
+
+
+def read_plugin(path: Path) -> Plugin:
+    """Read one plugin file. Raises ConfigError when its shebang or header is wrong."""
+    content = path.read_bytes()
+    first_line = content.split(b"\n", 1)[0].decode("utf-8", errors="replace")
+    if not first_line.startswith("#!") or not first_line[2:].strip():
+        raise ConfigError(
+            [Problem("a plugin starts with a shebang line (#!/bin/sh)", file=str(path), line=1)]
+        )
+    interpreter = tuple(shlex.split(first_line[2:]))
+    return Plugin(read_header(path), path, interpreter, content)
