@@ -55,7 +55,8 @@ def test_an_env_shebang_is_split_into_its_words(tmp_path: Path) -> None:
         ("#!/bin/sh\necho hi\n", "no metadata header", None),
         ("#!/bin/sh\n# ---\n# name: x\n# ---\n", "missing required key 'summary'", 3),
         (
-            "#!/bin/sh\n# ---\n# name: x\n# summary: y\n# params:\n#   n: {type: int, default: a}\n# ---\n",
+            "#!/bin/sh\n# ---\n# name: x\n# summary: y\n"
+            "# params:\n#   n: {type: int, default: a}\n# ---\n",
             "default: expected int",
             6,
         ),
