@@ -20,9 +20,9 @@ from paramiko.message import Message
 from maintd.execute.request import KILL_AFTER_SECONDS, ExecRequest
 from maintd.execute.transport import (
     TERM_GRACE_SECONDS,
-    TIMEOUT_EXIT_CODES,
     CappedBuffer,
     RawOutput,
+    classify_exit,
     timed_out_reason,
 )
 from maintd.status import Status
@@ -58,10 +58,8 @@ def run_on_channel(channel: paramiko.Channel, request: ExecRequest, started: flo
         )  # fmt: skip
     finally:
         channel.close()
-    failure, reason = None, ""
-    if exit_code in TIMEOUT_EXIT_CODES:
-        failure, reason = Status.TIMEOUT, timed_out_reason(request.timeout)
-    elif exit_code == -1:
+    failure, reason = classify_exit(exit_code, stderr.value(), request.timeout)
+    if exit_code == -1:
         failure, reason = Status.ERROR, "the host sent no exit status (killed by a signal?)"
     return RawOutput(
         exit_code, stdout.value(), stderr.value(), time.monotonic() - started,

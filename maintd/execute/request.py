@@ -21,6 +21,8 @@ from typing import Any
 
 KILL_AFTER_SECONDS = 5
 ENV_PREFIX = "MAINTD_"
+SUDO_REFUSED_EXIT = 120
+SUDO_REFUSED_MARK = "maintd: sudo -n refused"
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,12 @@ def remote_command(timeout: float, become: bool) -> str:
     seconds = max(1, round(timeout))
     sudo = "sudo -n " if become else ""
     guarded = f"exec {sudo}timeout -k {KILL_AFTER_SECONDS} {seconds} /bin/sh -s"
-    return f"command -v timeout >/dev/null 2>&1 && {guarded} || exec {sudo}/bin/sh -s"
+    line = f"command -v timeout >/dev/null 2>&1 && {guarded} || exec {sudo}/bin/sh -s"
+    if not become:
+        return line
+    # A sudo that wants a password would otherwise look like the plugin's exit code 1.
+    refused = f"{{ echo '{SUDO_REFUSED_MARK} for' \"$(id -un)\" >&2; exit {SUDO_REFUSED_EXIT}; }}"
+    return f"sudo -n true 2>/dev/null || {refused}; {line}"
 
 
 def environment_preamble(params: Mapping[str, Any], context: Mapping[str, str]) -> str:

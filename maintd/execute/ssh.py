@@ -266,11 +266,12 @@ def _client_keys(target: HostTarget) -> list[paramiko.PKey]:
     if target.identity:
         path = credential_path(target.identity)
         try:
-            passphrase = resolve_secret(target.passphrase) if target.passphrase else None
-            keys.append(paramiko.PKey.from_path(path, passphrase))
+            passphrase = resolve_secret(target.passphrase).encode() if target.passphrase else None
+            # paramiko 5 wants bytes here, whatever its type stubs say.
+            keys.append(paramiko.PKey.from_path(path, passphrase))  # type: ignore[arg-type]
         except SecretError as error:
             raise HostUnreachable(f"identity passphrase: {error}", Status.ERROR) from error
-        except (OSError, paramiko.SSHException, ValueError) as error:
+        except (OSError, paramiko.SSHException, ValueError, TypeError) as error:
             raise HostUnreachable(f"cannot load identity {path}: {error}", Status.ERROR) from error
     if target.agent:
         keys.extend(paramiko.Agent().get_keys())

@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from typing import Protocol
 
-from maintd.execute.request import ExecRequest
+from maintd.execute.request import SUDO_REFUSED_EXIT, SUDO_REFUSED_MARK, ExecRequest
 from maintd.status import Status
 
 OUTPUT_LIMIT = 64 * 1024  # bytes kept of stdout and of stderr; the rest is read and counted
@@ -75,6 +75,20 @@ def timed_out_reason(timeout: float) -> str:
     return f"no answer within {timeout:g}s: the check was terminated"
 
 
+def classify_exit(exit_code: int, stderr: bytes, timeout: float) -> tuple[Status | None, str]:
+    """maintd's status for exit codes that come from the wrapper, not from the plugin:
+    the host's `timeout` killing it, or sudo refusing to run it."""
+    if exit_code in TIMEOUT_EXIT_CODES:
+        return Status.TIMEOUT, timed_out_reason(timeout)
+    if exit_code == SUDO_REFUSED_EXIT and SUDO_REFUSED_MARK.encode() in stderr:
+        user = stderr.decode("utf-8", errors="replace").strip().rsplit(" ", 1)[-1]
+        return (
+            Status.ERROR,
+            f"sudo -n refused for {user}: add a NOPASSWD sudoers rule, or drop become",
+        )
+    return None, ""
+
+
 class LocalTransport:
     """Runs requests on the maintenance host itself, through the same /bin/sh line and stdin
     script as over SSH, so a plugin behaves the same whichever way it is reached."""
@@ -98,9 +112,11 @@ class LocalTransport:
             _kill_group(process)
         exit_code = process.wait()
         duration = time.monotonic() - started
-        failure, reason = None, ""
-        if timed_out or exit_code in TIMEOUT_EXIT_CODES:
+        failure: Status | None
+        if timed_out:
             failure, reason = Status.TIMEOUT, timed_out_reason(request.timeout)
+        else:
+            failure, reason = classify_exit(exit_code, stderr.value(), request.timeout)
         return RawOutput(
             exit_code, stdout.value(), stderr.value(), duration,
             stdout.dropped, stderr.dropped, failure, reason,
