@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from maintd import __version__
-from maintd.cli import calendar
+from maintd.cli import calendar, checks, hosts
 from maintd.cli.options import config_option
 from maintd.errors import MaintdError
 
@@ -38,6 +38,8 @@ def cli(config_path: str | None) -> None:
 
 cli.add_command(calendar.validate)
 cli.add_command(calendar.plan)
+cli.add_command(checks.check)
+cli.add_command(hosts.hosts)
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ import click
 
 from maintd import config
 from maintd.cli.fires import FireFormatter
+from maintd.cli.loading import load_checked
 from maintd.cli.options import (
     calendar_argument,
     format_option,
@@ -31,7 +32,7 @@ def validate(*, path: Path | None, config_path: Path | None, output_format: str)
     """Check a calendar and summarise it; list every problem (exit 2) if it is wrong."""
     calendar_path = resolve_calendar_path(path, config_path)
     try:
-        loaded = config.load_calendar(calendar_path)
+        loaded, _ = load_checked(calendar_path)
     except ConfigError as error:
         if output_format != "json":
             raise
@@ -102,7 +103,7 @@ def plan(  # noqa: PLR0913 - one parameter per documented option
     output_format: str,
 ) -> None:
     """Show every fire of a period, and why each one that will not run is skipped."""
-    loaded = config.load_calendar(resolve_calendar_path(path, config_path))
+    loaded, _ = load_checked(resolve_calendar_path(path, config_path))
     calendar = loaded.calendar
     _check_names("--task", tasks, [task.name for task in calendar.tasks])
     _check_names("--host", hosts, list(calendar.hosts))
