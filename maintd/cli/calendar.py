@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import math
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,8 @@ from maintd.errors import ConfigError, UsageError
 from maintd.plan import Planner
 from maintd.plan.localtime import to_instant
 from maintd.runtime import gc_paused
+
+MAX_PLAN_DAYS = 3660  # ten years: the planner's horizon for wall-clock schedules
 
 
 @click.command()
@@ -78,7 +81,7 @@ def _summary_line(summary: dict[str, Any]) -> str:
 @calendar_argument
 @click.option(
     "--days",
-    type=click.FloatRange(min=0, min_open=True),
+    type=click.FloatRange(min=0, min_open=True, max=MAX_PLAN_DAYS),
     default=1.0,
     show_default=True,
     help="Length of the period.",
@@ -103,6 +106,8 @@ def plan(  # noqa: PLR0913 - one parameter per documented option
     output_format: str,
 ) -> None:
     """Show every fire of a period, and why each one that will not run is skipped."""
+    if not math.isfinite(days):
+        raise UsageError(f"--days: {days} is not a number of days")
     loaded, _ = load_checked(resolve_calendar_path(path, config_path))
     calendar = loaded.calendar
     _check_names("--task", tasks, [task.name for task in calendar.tasks])
@@ -129,7 +134,8 @@ def period_end(start: datetime, days: float, zone: tzinfo) -> datetime:
     """The end of a period of ``days`` local calendar days from ``start``: a day with a DST
     change is 23 or 25 hours long, and "--days 1" still means up to the same wall time."""
     local_end = start.astimezone(zone).replace(tzinfo=None) + timedelta(days=days)
-    return to_instant(local_end, zone)
+    # From inside a repeated hour a short period could end "before" it starts: count elapsed.
+    return max(to_instant(local_end, zone), start + timedelta(days=days))
 
 
 def _check_names(option: str, given: tuple[str, ...], known: list[str]) -> None:

@@ -12,6 +12,7 @@ import click
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
+from rich.text import Text
 
 from maintd.cli.loading import load_checked
 from maintd.cli.options import config_option, format_option, resolve_calendar_path
@@ -98,7 +99,7 @@ def _live_table(names: list[str], finished: dict[str, tuple[HostRun, CheckResult
             continue
         row = _row(*finished[name])
         style = STATUS_TO_STYLE.get(finished[name][1].status, "bold red")
-        table.add_row(row[0], f"[{style}]{row[1]}[/{style}]", *row[2:])
+        table.add_row(Text(row[0]), Text(row[1], style=style), *(Text(cell) for cell in row[2:]))
     return table
 
 

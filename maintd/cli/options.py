@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 import click
 
+from maintd.config.timing import FIRST_YEAR, LAST_YEAR
 from maintd.errors import UsageError
 from maintd.plan.localtime import to_instant
 
@@ -77,6 +78,8 @@ def parse_moment(text: str | None, zone: tzinfo, option: str) -> datetime:
             f"{option}: {text!r} is not an ISO date or date-time (e.g. 2026-12-01 or "
             "2026-12-01T02:00 or 2026-12-01T02:00+08:00)"
         ) from None
+    if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+        raise UsageError(f"{option}: {text!r} is outside the years {FIRST_YEAR}-{LAST_YEAR}")
     if moment.tzinfo is not None:
         return moment.astimezone(UTC)
     return to_instant(moment, zone)

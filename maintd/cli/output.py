@@ -11,6 +11,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 # Past this many rows a plain text table is written directly: rich lays out every row in
 # memory first, which makes a month's plan of a large site take seconds.
@@ -50,7 +51,8 @@ def print_table(
     for header in headers:
         table.add_column(header, overflow="fold")
     for row in rows:
-        table.add_row(*row)
+        # Text, not markup: a blackout named "[red]x" must print as written.
+        table.add_row(*(Text(cell) for cell in row))
     Console(soft_wrap=True).print(table)
 
 

@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from maintd.config.base import CalendarModel
-from maintd.config.types import Duration, ParamValue, Secret
+from maintd.config.types import Duration, ParamValue, SecretReference
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
@@ -35,7 +35,7 @@ class SshSettings(CalendarModel):
         "(systemd LoadCredential=) first. No key search and no agent unless `agent: true`.",
         examples=["/etc/maintd/id_ed25519"],
     )
-    passphrase: Secret | None = Field(
+    passphrase: SecretReference | None = Field(
         None,
         description="Passphrase of the identity: `{env: NAME}` or `{file: PATH}`, never a literal.",
         examples=[{"env": "MAINTD_KEY_PASSPHRASE"}],
@@ -53,15 +53,6 @@ class SshSettings(CalendarModel):
         timedelta(seconds=30), description="Interval of SSH keepalive packets."
     )
 
-    @field_validator("passphrase")
-    @classmethod
-    def _no_literal_passphrase(cls, value: object) -> object:
-        if isinstance(value, str):
-            raise ValueError(
-                "a passphrase must not be written in the calendar: use {env: NAME} or {file: PATH}"
-            )
-        return value
-
 
 class Host(CalendarModel):
     """One machine maintd maintains. Unset fields take `defaults.ssh`."""
@@ -77,7 +68,9 @@ class Host(CalendarModel):
     port: int | None = Field(None, ge=1, le=65535, description="SSH port.")
     user: str | None = Field(None, description="Login user.")
     identity: str | None = Field(None, description="Private key file for this host.")
-    passphrase: Secret | None = Field(None, description="Passphrase of this host's identity.")
+    passphrase: SecretReference | None = Field(
+        None, description="Passphrase of this host's identity."
+    )
     jump: str | None = Field(
         None, description="Name of another host to connect through (like ProxyJump)."
     )
@@ -101,8 +94,3 @@ class Host(CalendarModel):
     @classmethod
     def _valid_group_names(cls, values: list[str]) -> list[str]:
         return [check_name(value) for value in values]
-
-    @field_validator("passphrase")
-    @classmethod
-    def _no_literal_passphrase(cls, value: object) -> object:
-        return SshSettings._no_literal_passphrase(value)

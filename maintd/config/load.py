@@ -48,9 +48,13 @@ def find_calendar_files(path: Path) -> list[Path]:
     """Return the calendar files at ``path``: the file itself, or a directory's *.yaml / *.yml
     files in name order. Raises ConfigError when there are none."""
     if path.is_dir():
+        try:
+            children = list(path.iterdir())
+        except OSError as error:
+            raise ConfigError([Problem(f"cannot list: {error.strerror}", file=str(path))]) from None
         files = sorted(
             child
-            for child in path.iterdir()
+            for child in children
             if child.suffix in CALENDAR_SUFFIXES
             and child.is_file()
             and not child.name.startswith(".")
@@ -75,20 +79,18 @@ def _load_calendar(path: Path) -> LoadedCalendar:
     files = find_calendar_files(path)
     loaded: list[CalendarFile] = []
     problems: list[Problem] = []
+    unreadable = False  # a file whose content is unknown: the model would only add noise
     for file in files:
         text = _read(file, problems)
         if text is None:
+            unreadable = True
             continue
         data, source_map, file_problems = load_yaml(text, str(file))
         problems.extend(file_problems)
+        unreadable = unreadable or (data is None and bool(file_problems))
         loaded.append(CalendarFile(file, data, source_map))
-    if (
-        problems
-        and len(loaded) < len(files)
-        or any(item.data is None and problems for item in loaded)
-    ):
-        # A file that could not be read or parsed would make the model report its keys as
-        # missing: show the syntax problems alone.
+    if unreadable:
+        # Validating the rest would report the unreadable file's keys as missing.
         raise ConfigError(problems)
     data, source_map, merge_problems = merge_files(loaded)
     problems.extend(merge_problems)

@@ -51,27 +51,35 @@ class _Merger:
     def add(self, calendar_file: CalendarFile) -> None:
         data = _resolve_plugin_dirs(calendar_file.data, calendar_file.path)
         rename: dict[Path, Path] = {}
+        rejected: set[Path] = set()  # their positions must not replace the first definition's
         for key, value in data.items():
-            if key in NAMED_SECTIONS and isinstance(value, dict):
-                self.add_named(calendar_file, key, value)
-            elif key in LIST_SECTIONS and isinstance(value, list):
+            if value is None:
+                continue  # an empty section (`hosts:` with nothing under it) adds nothing
+            existing = self.merged.get(key)
+            if key in NAMED_SECTIONS and isinstance(value, dict) and _fits(existing, dict):
+                self.add_named(calendar_file, key, value, rejected)
+            elif key in LIST_SECTIONS and isinstance(value, list) and _fits(existing, list):
                 self.add_items(key, value, rename)
             elif key in self.merged:
                 self.problems.append(
                     _defined_twice(calendar_file, (key,), self.first_place[(key,)])
                 )
+                rejected.add((key,))
                 continue
             else:
                 self.merged[key] = value
             self.first_place.setdefault((key,), _key_position(calendar_file, (key,)))
-        self.source_map.update(calendar_file.source_map, rename)
+        self.source_map.update(calendar_file.source_map, rename, rejected)
 
-    def add_named(self, calendar_file: CalendarFile, key: str, value: dict[str, Any]) -> None:
+    def add_named(
+        self, calendar_file: CalendarFile, key: str, value: dict[str, Any], rejected: set[Path]
+    ) -> None:
         section = self.merged.setdefault(key, {})
         for name, item in value.items():
             first = self.first_place.get((key, name))
             if first is not None:
                 self.problems.append(_defined_twice(calendar_file, (key, name), first))
+                rejected.add((key, name))
                 continue
             self.first_place[(key, name)] = _key_position(calendar_file, (key, name))
             section[name] = item
@@ -85,12 +93,17 @@ class _Merger:
             section.append(item)
 
 
+def _fits(existing: Any, kind: type) -> bool:
+    """Whether a section may be extended: first seen here, or of the same kind so far."""
+    return existing is None or isinstance(existing, kind)
+
+
 def _resolve_plugin_dirs(data: dict[str, Any], file: FilePath) -> dict[str, Any]:
     directories = data.get("plugin_dirs")
     if not isinstance(directories, list):
         return data
     resolved = [
-        str((file.parent / item).resolve()) if isinstance(item, str) else item
+        str((file.parent / item).resolve()) if isinstance(item, str) and "\0" not in item else item
         for item in directories
     ]
     return {**data, "plugin_dirs": resolved}

@@ -20,7 +20,7 @@ ALL_HOSTS = "all"
 def check_references(calendar: Calendar, source_map: SourceMap) -> list[Problem]:
     """Return the problems of ``calendar``'s cross-references, each located in its file."""
     found: list[tuple[Path, str]] = [
-        *_duplicate_names(calendar),
+        *_duplicate_names(calendar, source_map),
         *_task_references(calendar),
         *_host_references(calendar),
         *_blackout_references(calendar),
@@ -42,7 +42,7 @@ def check_references(calendar: Calendar, source_map: SourceMap) -> list[Problem]
     return problems
 
 
-def _duplicate_names(calendar: Calendar) -> Iterator[tuple[Path, str]]:
+def _duplicate_names(calendar: Calendar, source_map: SourceMap) -> Iterator[tuple[Path, str]]:
     for section, names in (
         ("tasks", [task.name for task in calendar.tasks]),
         ("blackouts", [blackout.name for blackout in calendar.blackouts]),
@@ -50,10 +50,9 @@ def _duplicate_names(calendar: Calendar) -> Iterator[tuple[Path, str]]:
         first_index: dict[str, int] = {}
         for index, name in enumerate(names):
             if name in first_index:
-                yield (
-                    (section, index, "name"),
-                    (f"{name!r} is used twice; first at {section}[{first_index[name]}]"),
-                )
+                first = source_map.locate((section, first_index[name], "name"))
+                where = f"{first.file}:{first.line}" if first else f"{section}[{first_index[name]}]"
+                yield (section, index, "name"), f"{name!r} is used twice; first at {where}"
             else:
                 first_index[name] = index
     groups = {group for host in calendar.hosts.values() for group in host.groups}

@@ -26,7 +26,7 @@ Path = tuple[str | int, ...]
 
 _BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _NULL_TAG = "tag:yaml.org,2002:null"
-_DECIMAL = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
+_DECIMAL = re.compile(r"[-+]?[0-9]+")
 _INT_TAG = "tag:yaml.org,2002:int"
 _FLOAT_TAG = "tag:yaml.org,2002:float"
 _BOOL_TAG = "tag:yaml.org,2002:bool"
@@ -109,23 +109,29 @@ class SourceMap:
                 return position_of(self.values[prefix])
         return None
 
-    def update(self, other: SourceMap, rename: dict[Path, Path] | None = None) -> None:
-        """Copy ``other``'s positions in, moving paths that start with a key of ``rename``."""
-        if not rename:
+    def update(
+        self,
+        other: SourceMap,
+        rename: dict[Path, Path] | None = None,
+        skip: set[Path] | None = None,
+    ) -> None:
+        """Copy ``other``'s positions in, moving paths that start with a key of ``rename`` and
+        leaving out paths under a prefix in ``skip`` (values that were not merged)."""
+        if not rename and not skip:
             self.values.update(other.values)
             self.keys.update(other.keys)
             return
         for mine, theirs in ((self.values, other.values), (self.keys, other.keys)):
             for path, position in theirs.items():
+                if skip and (path[:1] in skip or path[:2] in skip):
+                    continue
                 mine[_renamed(path, rename or {})] = position
 
 
 def _renamed(path: Path, rename: dict[Path, Path]) -> Path:
-    for length in (2, 1):
-        new_prefix = rename.get(path[:length])
-        if new_prefix is not None:
-            return new_prefix + path[length:]
-    return path
+    # Renames are of list items: (section, index) prefixes.
+    new_prefix = rename.get(path[:2])
+    return path if new_prefix is None else new_prefix + path[2:]
 
 
 def load_yaml(text: str, file: str) -> tuple[Any, SourceMap, list[Problem]]:
@@ -140,6 +146,9 @@ def load_yaml(text: str, file: str) -> tuple[Any, SourceMap, list[Problem]]:
             return None, source_map, problems
         builder = _Builder(loader, file, source_map, problems)
         return builder.build(node, ()), source_map, problems
+    except _TooLargeError:
+        message = f"the document expands to over {MAX_NODES:,} values (aliases inside aliases?)"
+        return None, SourceMap(), [Problem(message, file=file)]
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
@@ -152,6 +161,17 @@ def load_yaml(text: str, file: str) -> tuple[Any, SourceMap, list[Problem]]:
 
 
 _CONSTRUCT = object()  # "let PyYAML construct it": hex ints, floats, timestamps
+MAX_NODES = 2_000_000  # aliases can multiply a small file ("billion laughs"): stop there
+TAG_TO_KIND = {
+    _INT_TAG: "whole number",
+    _FLOAT_TAG: "number",
+    "tag:yaml.org,2002:timestamp": "date or date-time",
+    "tag:yaml.org,2002:binary": "base64 value",
+}
+
+
+class _TooLargeError(Exception):
+    """The document expands (through aliases) to more values than a calendar can hold."""
 
 
 def _bool_or_word(value: str) -> Any:
@@ -163,7 +183,9 @@ def _bool_or_word(value: str) -> Any:
 def _int_or_text(value: str) -> Any:
     if ":" in value:
         return value  # YAML 1.1 sexagesimal: "01:30" is a time, not 5400
-    return int(value) if _DECIMAL.fullmatch(value) else _CONSTRUCT
+    if _DECIMAL.fullmatch(value):
+        return int(value, 10)  # "0022" is 22 (YAML 1.2), not the octal 18 of YAML 1.1
+    return _CONSTRUCT
 
 
 _QUICK_SCALARS: dict[str, Callable[[str], Any]] = {
@@ -183,16 +205,22 @@ class _Builder:
         self.source_map = source_map
         self.problems = problems
         self.active: set[int] = set()
+        self.own_keys: dict[int, set[int] | None] = {}
+        self.nodes = 0
 
     def position(self, node: Node) -> Position:
         return position_of(node.start_mark)
 
     def build(self, node: Node, path: Path) -> Any:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise _TooLargeError
         self.source_map.values[path] = node.start_mark
         if isinstance(node, ScalarNode):
-            return self.build_scalar(node)
+            return self.build_scalar(node, path)
         if node.tag not in _COLLECTION_TAGS:
-            self.problem(node, path, f"cannot read this value: unsupported tag {node.tag!r}")
+            # The tag itself is not repeated: it could be a secret written after a '!'.
+            self.problem(node, path, "cannot read this value: unsupported YAML tag")
             return None
         if id(node) in self.active:  # only an alias to an enclosing collection can loop
             self.problem(node, path, "an alias refers to itself")
@@ -206,19 +234,14 @@ class _Builder:
             self.active.discard(id(node))
 
     def build_mapping(self, node: MappingNode, path: Path) -> dict[Any, Any]:
-        own_keys: set[int] | None = None  # None: no merge key, every key is the mapping's own
-        if any(key.tag == _MERGE_TAG for key, _ in node.value):
-            own_keys = {id(key) for key, _ in node.value}
-            self.loader.flatten_mapping(node)
+        own_keys = self.mapping_own_keys(node)
         result: dict[Any, Any] = {}
         first_seen: dict[Any, Node] = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, ScalarNode):
                 self.problem(key_node, path, "keys must be plain words, not lists or mappings")
                 continue
-            key = self.build_scalar(key_node)
-            if not isinstance(key, str | int):
-                key = str(key)
+            key = key_node.value  # keys are names: `1:`, `true:` and `null:` stay text
             earlier = first_seen.get(key)
             if earlier is not None and (
                 own_keys is None or (id(earlier) in own_keys and id(key_node) in own_keys)
@@ -231,7 +254,18 @@ class _Builder:
             result[key] = self.build(value_node, (*path, key))
         return result
 
-    def build_scalar(self, node: ScalarNode) -> Any:
+    def mapping_own_keys(self, node: MappingNode) -> set[int] | None:
+        """The key nodes written in the mapping itself (None: no merge key, so all of them).
+        Worked out once per node: merging rewrites the node, and an alias visits it again."""
+        if id(node) not in self.own_keys:
+            if any(key.tag == _MERGE_TAG for key, _ in node.value):
+                self.own_keys[id(node)] = {id(key) for key, _ in node.value}
+                self.loader.flatten_mapping(node)
+            else:
+                self.own_keys[id(node)] = None
+        return self.own_keys[id(node)]
+
+    def build_scalar(self, node: ScalarNode, path: Path) -> Any:
         tag, value = node.tag, node.value
         if tag == _STR_TAG:
             return value
@@ -242,8 +276,11 @@ class _Builder:
                 return result
         try:
             return self.loader.construct_object(node, deep=True)
-        except yaml.YAMLError as error:
-            self.problem(node, (), f"cannot read this value: {getattr(error, 'problem', error)}")
+        except (yaml.YAMLError, ValueError, TypeError, AttributeError, OverflowError):
+            # The value is not repeated: it may be a secret.
+            kind = TAG_TO_KIND.get(tag)
+            message = f"not a valid {kind}" if kind else "unsupported YAML tag"
+            self.problem(node, path, f"cannot read this value: {message}")
             return None
 
     def problem(self, node: Node, path: Path, message: str) -> None:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from maintd.config import cron
 from maintd.config.base import CalendarModel
@@ -30,6 +30,7 @@ def parse_at(value: str) -> time | datetime:
 
 
 FIRST_YEAR, LAST_YEAR = 1970, 2199
+MAX_WINDOW = timedelta(days=31)
 
 
 def check_year(value: date | datetime) -> date | datetime:
@@ -37,6 +38,34 @@ def check_year(value: date | datetime) -> date | datetime:
     if not FIRST_YEAR <= value.year <= LAST_YEAR:
         raise ValueError(f"dates must fall in the years {FIRST_YEAR}-{LAST_YEAR}")
     return value
+
+
+def check_local(value: datetime) -> datetime:
+    """A calendar date-time is local to the calendar's timezone: an offset would be ambiguous
+    next to the other local times, so it is refused rather than silently dropped."""
+    if value.tzinfo is not None:
+        raise ValueError("write a local date-time without an offset (the calendar's timezone)")
+    check_year(value)
+    return value
+
+
+def parse_day_or_moment(value: Any) -> Any:
+    """Read a blackout bound: ``2027-02-05`` is a whole day, ``2027-02-05 18:00`` a moment.
+    Decided by the text's shape: pydantic would otherwise take "2027-02-06 00:00" as a date."""
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            if len(text) <= 10:
+                return date.fromisoformat(text)
+            return datetime.fromisoformat(text.replace(" ", "T", 1))
+        except ValueError:
+            raise ValueError(
+                'expected a date (2027-02-05) or a local date-time ("2027-02-05 18:00")'
+            ) from None
+    return value
+
+
+DayOrMoment = Annotated[date | datetime, BeforeValidator(parse_day_or_moment)]
 
 
 def check_cron(value: str) -> str:
@@ -69,6 +98,7 @@ class Schedule(CalendarModel):
     )
     at: list[str] | None = Field(
         None,
+        min_length=1,
         description='Local times of day ("02:30", daily) and/or one-off local date-times '
         '("2027-03-01 02:00").',
         examples=[["02:30", "14:30"]],
@@ -100,7 +130,7 @@ class Schedule(CalendarModel):
     @field_validator("start")
     @classmethod
     def _start_in_range(cls, value: datetime | None) -> datetime | None:
-        return None if value is None else check_year(value)  # type: ignore[return-value]
+        return None if value is None else check_local(value)
 
     @model_validator(mode="after")
     def _exactly_one_kind(self) -> Schedule:
@@ -150,8 +180,8 @@ class Window(CalendarModel):
             raise ValueError("a days window needs days, start and end")
         if not cron_form and not days_form:
             raise ValueError("a window needs cron + duration or days + start + end")
-        if self.duration is not None and self.duration <= timedelta(0):
-            raise ValueError("duration must be longer than 0s")
+        if self.duration is not None and not timedelta(0) < self.duration <= MAX_WINDOW:
+            raise ValueError("a window lasts more than 0s and at most 31d")
         return self
 
 
@@ -159,13 +189,13 @@ class Blackout(CalendarModel):
     """A period when nothing runs: a date range, or the public holidays of a country."""
 
     name: str = Field(description="Shown as the reason of every fire it blocks.")
-    start: date | datetime | None = Field(
+    start: DayOrMoment | None = Field(
         None,
         alias="from",
         description="First day (or local date-time) blocked.",
         examples=["2027-02-05"],
     )
-    end: date | datetime | None = Field(
+    end: DayOrMoment | None = Field(
         None,
         alias="to",
         description="Last day blocked (inclusive), or local date-time it ends.",
@@ -173,6 +203,7 @@ class Blackout(CalendarModel):
     )
     holidays: str | None = Field(
         None,
+        min_length=1,
         description="ISO country code whose public holidays are blocked (the `holidays` package).",
         examples=["CN"],
     )
@@ -189,6 +220,8 @@ class Blackout(CalendarModel):
     @field_validator("start", "end")
     @classmethod
     def _dates_in_range(cls, value: date | datetime | None) -> date | datetime | None:
+        if isinstance(value, datetime):
+            return check_local(value)
         return None if value is None else check_year(value)
 
     @model_validator(mode="after")
@@ -201,7 +234,7 @@ class Blackout(CalendarModel):
                 raise ValueError("a blackout needs from and to (or holidays: COUNTRY)")
             if _as_datetime(self.end, end=True) < _as_datetime(self.start, end=False):
                 raise ValueError("to is before from")
-        elif self.subdiv is not None and not self.holidays:
+        if self.subdiv is not None and self.holidays is None:
             raise ValueError("subdiv needs holidays")
         return self
 
@@ -221,6 +254,7 @@ class Workdays(CalendarModel):
     )
     holidays: str | None = Field(
         None,
+        min_length=1,
         description="Country whose public holidays are days off and whose make-up working days "
         "(e.g. CN's adjusted weekends) are working days.",
         examples=["CN"],

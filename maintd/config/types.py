@@ -144,6 +144,22 @@ def parse_secret(value: Any) -> str | EnvSecret | FileSecret:
 Secret = Annotated[str | EnvSecret | FileSecret, BeforeValidator(parse_secret)]
 
 
+def parse_secret_reference(value: Any) -> EnvSecret | FileSecret:
+    """Accept only ``{env: NAME}`` or ``{file: PATH}``: for secrets that must never be
+    written into the calendar itself, such as passphrases."""
+    if isinstance(value, str):
+        raise ValueError("must not be written in the calendar: use {env: VARIABLE} or {file: PATH}")
+    try:
+        parsed = parse_secret(value)
+    except ValueError:
+        raise ValueError("expected {env: VARIABLE} or {file: PATH}") from None
+    assert not isinstance(parsed, str)  # noqa: S101 - strings were refused above
+    return parsed
+
+
+SecretReference = Annotated[EnvSecret | FileSecret, BeforeValidator(parse_secret_reference)]
+
+
 ScalarValue = str | int | float | bool | None
 
 

@@ -9,8 +9,9 @@ bisection; the daemon, asking about "now" repeatedly, re-expands once a month.
 from __future__ import annotations
 
 import bisect
+import threading
 from collections.abc import Callable, Iterable
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 
 from maintd.config import cron
 from maintd.config.timing import Blackout, Window
@@ -51,18 +52,24 @@ class LazyIntervals:
     ):
         self.expand = expand
         self.reach = reach  # how far before a span an interval reaching into it may open
-        self.span: Interval | None = None
-        self.intervals = IntervalSet(())
+        self._current: tuple[Interval, IntervalSet] | None = None
+        self._lock = threading.Lock()  # the daemon's threads and a plan may share a planner
 
-    def prepare(self, start: datetime, end: datetime) -> None:
-        """Expand for [start, end) at once (planning a period)."""
-        self.span = (start, end)
-        self.intervals = IntervalSet(self.expand(start - self.reach, end))
+    def prepare(self, start: datetime, end: datetime) -> tuple[Interval, IntervalSet]:
+        """Expand for [start, end) at once (planning a period); return the expansion."""
+        current = ((start, end), IntervalSet(self.expand(start - self.reach, end)))
+        with self._lock:
+            self._current = current
+        return current
 
     def contains(self, instant: datetime) -> bool:
-        if self.span is None or not self.span[0] <= instant < self.span[1]:
-            self.prepare(instant - timedelta(days=1), instant + SPAN)
-        return self.intervals.contains(instant)
+        """Whether ``instant`` lies inside one of the intervals."""
+        with self._lock:
+            current = self._current
+        if current is None or not current[0][0] <= instant < current[0][1]:
+            # Answer from this expansion, whatever another thread prepares meanwhile.
+            current = self.prepare(instant - timedelta(days=1), instant + SPAN)
+        return current[1].contains(instant)
 
 
 def window_intervals(window: Window, zone: tzinfo, days: DayCalendar) -> LazyIntervals:
@@ -107,8 +114,6 @@ def blackout_intervals(blackout: Blackout, zone: tzinfo) -> IntervalSet:
 
 def _blackout_edge(value: date | datetime, zone: tzinfo, is_end: bool) -> datetime:
     if isinstance(value, datetime):
-        if value.tzinfo is not None:  # written with an offset: already an instant
-            return value.astimezone(UTC)
         return to_instant(value, zone)
     return local_date_start(value + timedelta(days=1) if is_end else value, zone)
 

@@ -39,15 +39,14 @@ def local_date_start(day: date, zone: tzinfo) -> datetime:
 def _day_offset(day: date, zone: tzinfo) -> timedelta | None:
     """The UTC offset in force all day long, or None on a day the offset changes. Most days
     have one offset, which makes converting a whole plan's local times cheap."""
-    start = datetime.combine(day, time(), tzinfo=zone)
-    end = datetime.combine(day, time(23, 59, 59), tzinfo=zone)
-    start_offset = start.utcoffset()
-    if start_offset is None or start_offset != end.utcoffset():
-        return None
-    # The offset at both ends can match across a day with two changes; check the noon too.
-    if datetime.combine(day, time(12), tzinfo=zone).utcoffset() != start_offset:
-        return None
-    return start_offset
+    offsets = {
+        datetime.combine(day, clock, tzinfo=zone).replace(fold=fold).utcoffset()
+        for clock in (time(), time(12), time(23, 59, 59))
+        for fold in (0, 1)
+    }
+    # Both folds at both ends catch a change at midnight (a gap or repeat at 00:00 or 24:00);
+    # the noon catches a day with two changes that cancel out.
+    return offsets.pop() if len(offsets) == 1 else None
 
 
 def _gap_end(local: datetime, zone: tzinfo) -> datetime:

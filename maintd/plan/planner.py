@@ -7,6 +7,7 @@ fire, so the plan and what really happens cannot disagree.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from operator import attrgetter
@@ -21,6 +22,9 @@ from maintd.plan.targets import HostSelector
 from maintd.runtime import gc_paused
 
 NEXT_FIRE_HORIZON = timedelta(days=366)
+# A task whose fires are all skipped (an `every: 10s` in a window that opens on 29 February)
+# would otherwise be walked fire by fire for a year to find its next run.
+NEXT_FIRE_CANDIDATES = 20_000
 _FIRE_ORDER = attrgetter("at", "task", "host")
 
 
@@ -129,7 +133,7 @@ class Planner:
 
     def next_fire(self, after: datetime) -> Fire | None:
         """The first fire at or after ``after`` that will run, across all tasks and hosts;
-        None when nothing runs within a year."""
+        None when nothing runs within a year (or within a task's next 20,000 fires)."""
         best: Fire | None = None
         for task in self.calendar.tasks:
             if task.enabled and self.hosts[task.name]:
@@ -146,7 +150,8 @@ class Planner:
             (jitter_offset(task.name, host, jitter), host) for host in self.hosts[task.name]
         )
         found: Fire | None = None
-        for base in recurrence.iter_fires(task.schedule, self.zone, after - jitter):
+        bases = recurrence.iter_fires(task.schedule, self.zone, after - jitter)
+        for base in itertools.islice(bases, NEXT_FIRE_CANDIDATES):
             if base > limit:
                 break
             for offset, host in offsets:

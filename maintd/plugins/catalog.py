@@ -34,6 +34,9 @@ class Catalog:
 
     plugins: dict[str, Plugin] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    # A broken built-in plugin matters only to a calendar that uses it (by file name); the
+    # site's own plugin directories are reported whole, as the site maintains them.
+    builtin_problems: dict[str, list[Problem]] = field(default_factory=dict)
 
     def get(self, name: str) -> Plugin | None:
         """Return the plugin called ``name``, or None."""
@@ -61,19 +64,26 @@ def load_catalog(plugin_dirs: list[str], builtin: Path | None = BUILTIN_DIR) -> 
         for path in sorted(directory.iterdir()):
             if not path.is_file() or path.name.startswith(".") or path.suffix in (".md", ".txt"):
                 continue
-            _add_plugin(catalog, path, seen_here)
+            problems = (
+                catalog.builtin_problems.setdefault(path.name, [])
+                if directory == builtin
+                else catalog.problems
+            )
+            _add_plugin(catalog, path, seen_here, problems)
     return catalog
 
 
-def _add_plugin(catalog: Catalog, path: Path, seen_here: dict[str, Path]) -> None:
+def _add_plugin(
+    catalog: Catalog, path: Path, seen_here: dict[str, Path], problems: list[Problem]
+) -> None:
     try:
         plugin = read_plugin(path)
     except ConfigError as error:
-        catalog.problems.extend(error.problems)
+        problems.extend(error.problems)
         return
     name = plugin.spec.name
     if name in seen_here:
-        catalog.problems.append(
+        problems.append(
             Problem(f"plugin name {name!r} is also used by {seen_here[name]}", file=str(path))
         )
         return

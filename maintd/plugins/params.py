@@ -33,9 +33,12 @@ def check_calendar_plugins(loaded: LoadedCalendar, catalog: Catalog) -> list[Pro
             continue
         plugin = catalog.get(task.check)
         if plugin is None:
-            problems.append(
-                loaded.problem(("tasks", index, "check"), catalog.unknown_message(task.check))
-            )
+            broken = catalog.builtin_problems.get(task.check)
+            if broken:
+                problems.extend(broken)
+            else:
+                message = catalog.unknown_message(task.check)
+                problems.append(loaded.problem(("tasks", index, "check"), message))
             continue
         for key, message in param_problems(task.params, plugin.spec):
             problems.append(loaded.problem(("tasks", index, "params", *key), message))

@@ -11,27 +11,29 @@ import pytest
 from click.testing import CliRunner, Result
 
 from maintd.cli import cli
+from tests.conftest import REPOSITORY
 
 Writer = Callable[..., Path]
 
-CALENDAR = """
+CALENDAR = f"""
 timezone: Europe/Berlin
+plugin_dirs: [{REPOSITORY / "tests" / "plugins"}]
 hosts:
-  db1: {groups: [db]}
-  db2: {groups: [db]}
+  db1: {{groups: [db]}}
+  db2: {{groups: [db]}}
 windows:
-  nightly: {cron: "0 1 * * *", duration: 2h}
+  nightly: {{cron: "0 1 * * *", duration: 2h}}
 blackouts:
-  - {name: freeze, from: 2026-12-24, to: 2026-12-26}
+  - {{name: freeze, from: 2026-12-24, to: 2026-12-26}}
 tasks:
   - name: backup
-    check: x
+    check: test_status
     hosts: [db]
-    schedule: {cron: "30 1 * * *", window: nightly}
+    schedule: {{cron: "30 1 * * *", window: nightly}}
   - name: vacuum
-    check: x
+    check: test_status
     hosts: [db1]
-    schedule: {cron: "0 4 * * *", window: nightly}
+    schedule: {{cron: "0 4 * * *", window: nightly}}
 """
 
 

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from maintd.config import load_calendar
 from maintd.config.model import Calendar
 from maintd.config.reference import _models_in_order, render_reference
+from maintd.plugins import load_catalog
 from tests.conftest import REPOSITORY
 
 
@@ -19,6 +20,17 @@ def test_the_example_calendars_validate_as_they_are() -> None:
     checks = {task.check for task in loaded.calendar.tasks}
     for kind in ("backup_postgres", "patch_scan", "db_optimise_postgres", "disk_usage"):
         assert kind in checks
+
+
+def test_every_built_in_plugin_has_a_valid_header() -> None:
+    catalog = load_catalog([])
+    broken = {name: [str(problem) for problem in problems]
+              for name, problems in catalog.builtin_problems.items() if problems}  # fmt: skip
+    assert broken == {}
+    names = {path.name for path in (REPOSITORY / "checks").iterdir() if path.is_file()}
+    assert names == set(catalog.plugins), "a plugin's file name should be its header name"
+    for plugin in catalog.plugins.values():
+        assert plugin.path.stat().st_mode & 0o111, f"{plugin.path} should be executable"
 
 
 def test_each_example_file_teaches_with_comments() -> None:

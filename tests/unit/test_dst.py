@@ -116,3 +116,26 @@ def test_the_gap_end_is_found_for_a_half_hour_shift() -> None:
 def test_an_ordinary_day_converts_directly() -> None:
     tz = ZoneInfo("Asia/Shanghai")
     assert to_instant(datetime(2026, 11, 25, 9, 0), tz) == datetime(2026, 11, 25, 1, 0, tzinfo=UTC)  # noqa: DTZ001
+
+
+@pytest.mark.parametrize(
+    "zone",
+    ["America/Nuuk", "Asia/Pyongyang", "America/Scoresbysund", "Europe/Berlin", "America/Havana"],
+)
+def test_the_fast_path_agrees_with_the_exact_rule_every_half_hour(zone: str) -> None:
+    # Zones whose clocks change at midnight, or twice, were once read as a single offset.
+    tz = ZoneInfo(zone)
+    day = datetime(2015, 1, 1)  # noqa: DTZ001
+    while day.year < 2028:
+        for minutes in range(0, 24 * 60, 30):
+            local = day + timedelta(minutes=minutes)
+            aware = local.replace(tzinfo=tz).astimezone(UTC)
+            exact = aware if aware.astimezone(tz).replace(tzinfo=None) == local else None
+            fast = to_instant(local, tz)
+            if exact is not None:
+                assert fast == exact, local
+            else:  # in a gap: the first instant the wall clock shows a later time
+                assert fast.astimezone(tz).replace(tzinfo=None) > local, local
+                before = (fast - timedelta(seconds=1)).astimezone(tz).replace(tzinfo=None)
+                assert before < local, local
+        day += timedelta(days=1)

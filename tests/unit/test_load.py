@@ -199,7 +199,7 @@ def test_duplicate_task_names_name_the_first(write_calendar: Writer) -> None:
         """
     )
     assert problems_of(path) == [
-        f"{path}:4:12: tasks[1].name: 't' is used twice; first at tasks[0]"
+        f"{path}:4:12: tasks[1].name: 't' is used twice; first at {path}:3"
     ]
 
 
@@ -233,6 +233,8 @@ def test_task_mistakes_are_explained(write_calendar: Writer, task: str, message:
 def test_secrets_must_not_be_literal_passphrases(write_calendar: Writer) -> None:
     (problem,) = problems_of(write_calendar("defaults:\n  ssh: {passphrase: hunter2}\n"))
     assert "defaults.ssh.passphrase" in problem and "must not be written in the calendar" in problem
+    (other,) = problems_of(write_calendar("defaults:\n  ssh: {passphrase: {vault: x}}\n", "b.yaml"))
+    assert other.endswith("defaults.ssh.passphrase: expected {env: VARIABLE} or {file: PATH}")
     assert "hunter2" not in problem
 
 
