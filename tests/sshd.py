@@ -8,6 +8,7 @@ one unprivileged port, and stops them by PID. Only loopback addresses are ever u
 from __future__ import annotations
 
 import os
+import pwd
 import shutil
 import socket
 import subprocess
@@ -16,6 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 SSHD = "/usr/sbin/sshd"
+# Checks log in as a plain account whose login shell is /bin/sh, as a maintenance account
+# would: root's shell here is bash, which reads ~/.bashrc on every SSH command (80 ms of
+# pyenv set-up on this machine) and would drown what the tests and benchmarks measure.
+TEST_USER = "maintdtest"
 ADDRESSES_PER_SSHD = 16
 FIRST_ADDRESS = 2  # 127.0.0.2; 127.0.0.1 is left to everything else on the machine
 
@@ -48,6 +53,8 @@ class SshdCluster:
     port: int = field(default_factory=free_port)
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
+    user: str = TEST_USER
+
     @property
     def addresses(self) -> list[str]:
         return [f"127.0.0.{FIRST_ADDRESS + index}" for index in range(self.hosts)]
@@ -70,9 +77,9 @@ class SshdCluster:
         Path("/run/sshd").mkdir(parents=True, exist_ok=True)  # privilege separation directory
         _keygen(self.host_key)
         _keygen(self.client_key)
-        (self.directory / "authorized_keys").write_text(
-            (self.directory / "client_key.pub").read_text()
-        )
+        public_key = (self.directory / "client_key.pub").read_text()
+        (self.directory / "authorized_keys").write_text(public_key)
+        ensure_user(self.user, public_key)
         self.write_known_hosts()
         groups = [
             self.addresses[start : start + ADDRESSES_PER_SSHD]
@@ -118,7 +125,8 @@ class SshdCluster:
             "defaults:",
             "  timeout: 10s",
             "  retries: {attempts: 0, backoff: 1s}",
-            f"  ssh: {{user: root, identity: {self.client_key}, known_hosts: {self.known_hosts},"
+            f"  ssh: {{user: {self.user}, identity: {self.client_key}, "
+            f"known_hosts: {self.known_hosts},"
             " connect_timeout: 3s}",
             "hosts:",
         ]
@@ -158,6 +166,27 @@ LogLevel ERROR
                 time.sleep(0.05)
         logs = " ".join(path.read_text() for path in self.directory.glob("sshd.*.log"))
         raise RuntimeError(f"sshd did not start on {address}:{self.port}: {logs}")
+
+
+def ensure_user(name: str, public_key: str) -> None:
+    """Create the test account if needed (shell /bin/sh, no password, usable by sshd without
+    PAM) and authorise ``public_key`` for it."""
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        subprocess.run(  # noqa: S603
+            ["useradd", "--create-home", "--shell", "/bin/sh", name],  # noqa: S607
+            check=True,
+        )
+    # An account with no password at all is "locked" to sshd without PAM; '*' is only unusable.
+    subprocess.run(["usermod", "-p", "*", name], check=True)  # noqa: S603, S607
+    account = pwd.getpwnam(name)
+    ssh_dir = Path(account.pw_dir) / ".ssh"
+    ssh_dir.mkdir(mode=0o700, exist_ok=True)
+    keys = ssh_dir / "authorized_keys"
+    keys.write_text(public_key)
+    for path in (ssh_dir, keys):
+        os.chown(path, account.pw_uid, account.pw_gid)
 
 
 def _keygen(path: Path) -> None:

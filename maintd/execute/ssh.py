@@ -25,7 +25,8 @@ from maintd.status import Status
 
 IDLE_SECONDS = 300.0  # an unused connection is closed after this long
 MAX_CONNECTIONS = 512
-CHANNEL_OPEN_TRIES = 6  # a refused channel (MaxSessions reached) is retried with backoff
+CHANNEL_OPEN_TRIES = 8  # a refused channel (MaxSessions reached) is retried with backoff,
+# about 2.5 s in all: the server frees the slots of finished sessions asynchronously
 AUTH_FAILURE_BACKOFF = 60.0  # OpenSSH penalises sources that keep failing: wait before retrying
 
 
@@ -69,9 +70,14 @@ class SshPool:
                     channel = self._open_channel(slot, target)
                 except HostUnreachable as error:
                     return _failed(error.status, error.reason, started)
+                except paramiko.ChannelException as error:
+                    # The connection is fine but the server keeps refusing sessions: fail this
+                    # check alone; the other checks on the connection carry on.
+                    reason = f"{target.name} refused a new SSH session: {error.text}"
+                    return _failed(Status.UNREACHABLE, reason, started)
                 except (paramiko.SSHException, EOFError, OSError) as error:
-                    # A connection that died while idle: reconnect once, then give up.
-                    self._drop(slot)
+                    # A connection that died while idle (is_active() can stay True when the
+                    # server froze): drop it, reconnect once, then give up.
                     if attempt == 2:
                         return _failed(Status.UNREACHABLE, _reason(target, error), started)
                     continue
@@ -126,14 +132,23 @@ class SshPool:
     def _open_channel(self, slot: _Slot, target: HostTarget) -> paramiko.Channel:
         transport = self._connection(slot, target)
         delay = 0.02
-        for _ in range(CHANNEL_OPEN_TRIES - 1):
+        for attempt in range(1, CHANNEL_OPEN_TRIES + 1):
             try:
                 return transport.open_session(timeout=target.connect_timeout)
             except paramiko.ChannelException:
                 # The server's MaxSessions is reached; sessions free up asynchronously.
+                if attempt == CHANNEL_OPEN_TRIES:
+                    raise
                 time.sleep(delay)
                 delay *= 2
-        return transport.open_session(timeout=target.connect_timeout)
+            except (paramiko.SSHException, EOFError, OSError):
+                # The connection itself failed (is_active() can stay True when the server
+                # froze): drop it, unless another check has already replaced it.
+                with slot.lock:
+                    if slot.transport is transport:
+                        self._drop(slot)
+                raise
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def _connection(self, slot: _Slot, target: HostTarget) -> paramiko.Transport:
         with slot.lock:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import pwd
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +17,6 @@ from maintd.status import Status
 from tests.integration.conftest import PLUGINS
 from tests.sshd import SshdCluster
 
-TEST_USER = "maintdtest"
 SUDOERS = Path("/etc/sudoers.d/maintd-test")
 
 
@@ -78,7 +76,7 @@ def test_hashed_entries_count_and_marker_lines_do_not_spoil_the_file(
     subprocess.run(["ssh-keygen", "-q", "-H", "-f", str(known)], check=True, capture_output=True)
     assert "127.0.0.2" not in known.read_text()  # hashed now
     runner = make_runner(cluster, tmp_path, WHOAMI, **{str(cluster.known_hosts): str(known)})
-    assert run_whoami(runner, "h1") == (Status.OK, "USER root")
+    assert run_whoami(runner, "h1") == (Status.OK, f"USER {cluster.user}")
 
 
 def test_a_wrong_client_key_is_refused(cluster: SshdCluster, tmp_path: Path) -> None:
@@ -87,7 +85,7 @@ def test_a_wrong_client_key_is_refused(cluster: SshdCluster, tmp_path: Path) -> 
     runner = make_runner(cluster, tmp_path, WHOAMI, **{str(cluster.client_key): str(wrong)})
     status, summary = run_whoami(runner, "h1")
     assert status == Status.UNREACHABLE
-    assert summary.startswith("authentication failed for root@127.0.0.2")
+    assert summary.startswith(f"authentication failed for {cluster.user}@127.0.0.2")
 
 
 def test_an_encrypted_identity_reads_its_passphrase_from_the_environment(
@@ -110,7 +108,7 @@ def test_an_encrypted_identity_reads_its_passphrase_from_the_environment(
             )
         },
     )
-    assert run_whoami(runner, "h1") == (Status.OK, "USER root")
+    assert run_whoami(runner, "h1") == (Status.OK, f"USER {cluster.user}")
     monkeypatch.delenv("TEST_PASSPHRASE")
     status, summary = run_whoami(runner, "h1")
     assert status == Status.ERROR
@@ -137,7 +135,7 @@ def test_a_host_reached_through_a_jump_host(cluster: SshdCluster, tmp_path: Path
     assert runner.targets["h2"].jump is not None
     task = runner.calendar.tasks[0]
     (host_run,) = runner.run_task(task, ["h2"])
-    assert interpret(host_run.raw).summary == "USER root"
+    assert interpret(host_run.raw).summary == f"USER {cluster.user}"
     assert runner.ssh._slots["h1"].transport is not None  # noqa: SLF001 - the jump connection
     runner.close()
 
@@ -158,21 +156,7 @@ def test_a_dead_jump_host_is_named(cluster: SshdCluster, tmp_path: Path) -> None
 def sudo_user(cluster: SshdCluster) -> Iterator[str]:
     if not Path("/usr/bin/sudo").exists():
         pytest.skip("sudo not installed (scripts/test installs it as root)")
-    try:
-        pwd.getpwnam(TEST_USER)
-    except KeyError:
-        subprocess.run(["useradd", "--create-home", "--shell", "/bin/sh", TEST_USER], check=True)
-    # An account with no password at all is "locked" to sshd without PAM; '*' is only unusable.
-    subprocess.run(["usermod", "-p", "*", TEST_USER], check=True)
-    # The cluster's own authorized_keys lies in root's private temporary directory.
-    account = pwd.getpwnam(TEST_USER)
-    ssh_dir = Path(account.pw_dir) / ".ssh"
-    ssh_dir.mkdir(mode=0o700, exist_ok=True)
-    keys = ssh_dir / "authorized_keys"
-    keys.write_text((cluster.directory / "client_key.pub").read_text())
-    for path in (ssh_dir, keys):
-        os.chown(path, account.pw_uid, account.pw_gid)
-    yield TEST_USER
+    yield cluster.user
     SUDOERS.unlink(missing_ok=True)
 
 
