@@ -31,6 +31,7 @@ HEADER_FENCE = re.compile(r"#\s?---\s*")
 HEADER_LINE = re.compile(r"#( ?)(.*)")
 HEADER_SEARCH_LINES = 5  # the fence must open within the first lines (after the shebang)
 
+RESERVED_PARAMS = frozenset({"task", "host"})  # maintd's own MAINTD_TASK and MAINTD_HOST
 ParamType = Literal["str", "int", "float", "bool", "list"]
 TYPE_TO_PYTHON: dict[str, tuple[type, ...]] = {
     "str": (str,),
@@ -81,6 +82,11 @@ class PluginSpec(CalendarModel):
         for name in value:
             if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
                 raise ValueError(f"parameter {name!r}: use lower-case letters, digits and '_'")
+            if name in RESERVED_PARAMS:
+                raise ValueError(
+                    f"parameter {name!r} would hide MAINTD_{name.upper()}, which maintd sets "
+                    "itself: choose another name"
+                )
         return value
 
 
