@@ -7,9 +7,11 @@ one unprivileged port, and stops them by PID. Only loopback addresses are ever u
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -104,9 +106,14 @@ class SshdCluster:
         self.known_hosts.write_text("\n".join(lines) + "\n")
 
     def stop(self) -> None:
-        """Stop every server by its PID."""
+        """Stop every server by its PID, with the per-connection processes it forked (they
+        outlive a stopped listener while a client keeps its connection open)."""
+        children = [pid for process in self.processes for pid in descendants(process.pid)]
         for process in self.processes:
             process.terminate()
+        for pid in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
         for process in self.processes:
             try:
                 process.wait(timeout=10)
@@ -166,6 +173,24 @@ LogLevel ERROR
                 time.sleep(0.05)
         logs = " ".join(path.read_text() for path in self.directory.glob("sshd.*.log"))
         raise RuntimeError(f"sshd did not start on {address}:{self.port}: {logs}")
+
+
+def descendants(pid: int) -> list[int]:
+    """The PIDs of every process below ``pid``, read from /proc."""
+    parent_of: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                parent_of[int(entry.name)] = int(fields[1])
+    found: list[int] = []
+    frontier = [pid]
+    while frontier:
+        current = frontier.pop()
+        children = [child for child, parent in parent_of.items() if parent == current]
+        found.extend(children)
+        frontier.extend(children)
+    return found
 
 
 def ensure_user(name: str, public_key: str) -> None:
