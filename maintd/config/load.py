@@ -34,14 +34,7 @@ class LoadedCalendar:
 
     def problem(self, path: tuple[str | int, ...], message: str) -> Problem:
         """Return a Problem located at ``path`` of the calendar's data."""
-        position = self.source_map.locate(path)
-        return Problem(
-            message,
-            self.source_map.display(path),
-            position.file if position else None,
-            position.line if position else None,
-            position.column if position else None,
-        )
+        return self.source_map.problem(path, message)
 
 
 def find_calendar_files(path: Path) -> list[Path]:

@@ -35,19 +35,10 @@ def problems_from_validation(
         messages = by_path.setdefault(path, [])
         if message not in messages:
             messages.append(message)
-    problems = []
-    for path, messages in by_path.items():
-        position = source_map.locate(path, prefer_key=path in prefer_key)
-        problems.append(
-            Problem(
-                "; or ".join(messages) if len(messages) > 1 else messages[0],
-                source_map.display(path),
-                position.file if position else None,
-                position.line if position else None,
-                position.column if position else None,
-            )
-        )
-    return problems
+    return [
+        source_map.problem(path, "; or ".join(messages), prefer_key=path in prefer_key)
+        for path, messages in by_path.items()
+    ]
 
 
 def _data_path(loc: tuple[int | str, ...], data: Any) -> Path:

@@ -27,19 +27,7 @@ def check_references(calendar: Calendar, source_map: SourceMap) -> list[Problem]
         *_notify_references(calendar),
         *_holiday_countries(calendar),
     ]
-    problems = []
-    for path, message in found:
-        position = source_map.locate(path)
-        problems.append(
-            Problem(
-                message,
-                source_map.display(path),
-                position.file if position else None,
-                position.line if position else None,
-                position.column if position else None,
-            )
-        )
-    return problems
+    return [source_map.problem(path, message) for path, message in found]
 
 
 def _duplicate_names(calendar: Calendar, source_map: SourceMap) -> Iterator[tuple[Path, str]]:

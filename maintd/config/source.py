@@ -95,6 +95,13 @@ class SourceMap:
     # messages name the path as it reads in that file.
     local_names: dict[Path, Path] = field(default_factory=dict)
 
+    def problem(self, path: Path, message: str, prefer_key: bool = False) -> Problem:
+        """A Problem about the value at ``path``, located at it (or its nearest ancestor)."""
+        position = self.locate(path, prefer_key)
+        if position is None:
+            return Problem(message, self.display(path))
+        return Problem(message, self.display(path), *position)
+
     def display(self, path: Path) -> str:
         """Return ``path`` as it reads in its own file (``tasks[2].schedule``)."""
         return format_path(_renamed(path, self.local_names))
