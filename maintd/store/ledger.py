@@ -1,0 +1,218 @@
+"""The run ledger: one row per fire, claimed before it runs and completed after.
+
+The unique key (task, host, scheduled_for) is what makes a fire run once: a claim is an
+``INSERT … ON CONFLICT DO NOTHING``, so a restarted daemon, a catch-up and a second node on the
+same PostgreSQL database can never run the same fire twice.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from maintd.status import Status
+from maintd.store.db import reading, writing
+from maintd.store.schema import metrics, runs
+
+OUTPUT_LIMIT = 16 * 1024  # characters of long output kept in the ledger
+NODE = socket.gethostname()
+
+
+@dataclass(frozen=True)
+class FireKey:
+    """What identifies a fire in the ledger (scheduled_for is aware, jitter included)."""
+
+    task: str
+    host: str
+    scheduled_for: datetime
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a claimed fire ended, as the store records it."""
+
+    status: Status
+    summary: str
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    duration: float | None = None
+    exit_code: int | None = None
+    output: str = ""
+    attempt: int = 1
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One perfdata value of a run."""
+
+    name: str
+    value: float | None
+    unit: str = ""
+    warn: str | None = None
+    crit: str | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+
+
+class Ledger:
+    """Reads and writes the run ledger of one database."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def claim(
+        self,
+        fire: FireKey,
+        trigger: str,
+        *,
+        status: Status = Status.RUNNING,
+        reason: str | None = None,
+    ) -> int | None:
+        """Insert the fire's row; return its id, or None when the fire already has a row."""
+        values = {
+            "task": fire.task,
+            "host": fire.host,
+            "scheduled_for": fire.scheduled_for,
+            "trigger": trigger,
+            "status": status.value,
+            "reason": reason,
+            "attempt": 1,
+            "node": NODE,
+        }
+        with writing(self.engine) as connection:
+            statement = _insert_ignoring_duplicates(self.engine).values(**values)
+            result = connection.execute(statement.returning(runs.c.id))
+            row = result.first()
+        return None if row is None else int(row[0])
+
+    def record(self, fire: FireKey, trigger: str, *, status: Status, reason: str) -> bool:
+        """Record a fire that does not run (SKIPPED, MISSED); False when it had a row."""
+        return self.claim(fire, trigger, status=status, reason=reason) is not None
+
+    def complete(
+        self, run_id: int, outcome: Outcome, measurements: Sequence[Measurement] = ()
+    ) -> None:
+        """Write how run ``run_id`` ended and what it measured, in one transaction."""
+        with writing(self.engine) as connection:
+            connection.execute(
+                update(runs)
+                .where(runs.c.id == run_id)
+                .values(
+                    status=outcome.status.value,
+                    summary=outcome.summary,
+                    reason=outcome.reason,
+                    started_at=outcome.started_at,
+                    finished_at=outcome.finished_at,
+                    duration=outcome.duration,
+                    exit_code=outcome.exit_code,
+                    output=outcome.output[:OUTPUT_LIMIT],
+                    attempt=outcome.attempt,
+                )
+            )
+            if measurements:
+                task, host = connection.execute(
+                    select(runs.c.task, runs.c.host).where(runs.c.id == run_id)
+                ).one()
+                at = outcome.finished_at
+                connection.execute(
+                    metrics.insert(),
+                    [_metric_row(run_id, task, host, at, item) for item in measurements],
+                )
+
+    def interrupt_running(self, reason: str, node: str = NODE) -> int:
+        """Mark this node's RUNNING rows INTERRUPTED (left by a process that died or stopped);
+        return how many."""
+        with writing(self.engine) as connection:
+            result = connection.execute(
+                update(runs)
+                .where(runs.c.status == Status.RUNNING.value, runs.c.node == node)
+                .values(status=Status.INTERRUPTED.value, reason=reason)
+            )
+        return int(result.rowcount or 0)
+
+    def last_fires(self) -> dict[tuple[str, str], datetime]:
+        """The latest recorded scheduled_for of every (task, host)."""
+        with reading(self.engine) as connection:
+            rows = connection.execute(
+                select(runs.c.task, runs.c.host, func.max(runs.c.scheduled_for)).group_by(
+                    runs.c.task, runs.c.host
+                )
+            ).all()
+        return {(task, host): value for task, host, value in rows}
+
+    def history(
+        self,
+        *,
+        tasks: Iterable[str] = (),
+        hosts: Iterable[str] = (),
+        statuses: Iterable[str] = (),
+        since: datetime | None = None,
+        limit: int = 1000,
+    ) -> list[dict[str, Any]]:
+        """Runs, newest first, filtered by task, host, status and scheduled time."""
+        query = select(runs).order_by(runs.c.scheduled_for.desc(), runs.c.id.desc()).limit(limit)
+        if tasks := list(tasks):
+            query = query.where(runs.c.task.in_(tasks))
+        if hosts := list(hosts):
+            query = query.where(runs.c.host.in_(hosts))
+        if statuses := list(statuses):
+            query = query.where(runs.c.status.in_(statuses))
+        if since is not None:
+            query = query.where(runs.c.scheduled_for >= since)
+        with reading(self.engine) as connection:
+            return [dict(row._mapping) for row in connection.execute(query)]
+
+    def latest_per_pair(self) -> dict[tuple[str, str], list[dict[str, Any]]]:
+        """For every (task, host), its finished runs newest first (for status and streaks)."""
+        finished = [s.value for s in Status if s not in (Status.RUNNING, Status.SKIPPED)]
+        query = (
+            select(runs)
+            .where(runs.c.status.in_(finished))
+            .order_by(runs.c.task, runs.c.host, runs.c.scheduled_for.desc())
+        )
+        grouped: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        with reading(self.engine) as connection:
+            for row in connection.execute(query):
+                grouped.setdefault((row.task, row.host), []).append(dict(row._mapping))
+        return grouped
+
+    def metrics_of(self, run_id: int) -> list[dict[str, Any]]:
+        """The measurements recorded by one run."""
+        with reading(self.engine) as connection:
+            rows = connection.execute(select(metrics).where(metrics.c.run_id == run_id))
+            return [dict(row._mapping) for row in rows]
+
+
+def _insert_ignoring_duplicates(engine: Engine) -> Any:
+    if engine.dialect.name == "postgresql":
+        return postgresql.insert(runs).on_conflict_do_nothing(
+            index_elements=["task", "host", "scheduled_for"]
+        )
+    return sqlite.insert(runs).on_conflict_do_nothing(
+        index_elements=["task", "host", "scheduled_for"]
+    )
+
+
+def _metric_row(
+    run_id: int, task: str, host: str, at: datetime | None, item: Measurement
+) -> dict[str, Any]:
+    return {
+        "run_id": run_id,
+        "task": task,
+        "host": host,
+        "name": item.name,
+        "value": item.value,
+        "unit": item.unit,
+        "warn": item.warn,
+        "crit": item.crit,
+        "minimum": item.minimum,
+        "maximum": item.maximum,
+        "at": at,
+    }
