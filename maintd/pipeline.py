@@ -1,15 +1,30 @@
 """One fire's trip through the stages, in one place:
 
-    calendar task + host --execute--> RawOutput --parse--> CheckResult
+    planner decides ──▶ ledger claims the row ──▶ runner executes ──▶ parse ──▶ ledger completes
+                                                                               └──▶ maintenance log
 
-Later stages (store, respond) join here as they land.
+``interpret`` turns a raw output into a result; ``FireProcessor`` is what the daemon's scheduler
+calls for every scheduled time, so that each one ends as exactly one row.
 """
 
 from __future__ import annotations
 
-from maintd.execute import HostRun
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from maintd.config.model import Calendar, Task
+from maintd.execute import HostRun, Runner
 from maintd.execute.transport import RawOutput
+from maintd.plan import Planner
+from maintd.report.maintlog import MaintenanceLog
 from maintd.results import CheckResult, parse_output
+from maintd.status import Status
+from maintd.store import FireKey, Ledger, Measurement, Outcome
+
+log = logging.getLogger("maintd.fire")
+MIN_GRACE = timedelta(seconds=60)
 
 
 def interpret(raw: RawOutput) -> CheckResult:
@@ -35,3 +50,139 @@ def interpret(raw: RawOutput) -> CheckResult:
 def check_result(host_run: HostRun) -> CheckResult:
     """The CheckResult of one host's run."""
     return interpret(host_run.raw)
+
+
+@dataclass
+class Site:
+    """What the daemon runs from: one loaded calendar. Replaced whole on reload."""
+
+    calendar: Calendar
+    planner: Planner
+    runner: Runner
+    _graces: dict[str, timedelta] = field(default_factory=dict)
+    _task_limits: dict[str, threading.BoundedSemaphore] = field(default_factory=dict)
+
+    def grace(self, task: Task) -> timedelta:
+        """How late a fire may still start: half its interval, at least a minute."""
+        if task.name not in self._graces:
+            upcoming = self.planner.host_fires(task, self.planner.hosts[task.name][0], _now())
+            first, second = next(iter(upcoming), None), next(iter(upcoming), None)
+            interval = (second - first) if first and second else timedelta(0)
+            self._graces[task.name] = max(MIN_GRACE, interval / 2)
+        return self._graces[task.name]
+
+    def task_limit(self, task: Task) -> threading.BoundedSemaphore:
+        """At most ``concurrency`` hosts of ``task`` at once."""
+        if task.name not in self._task_limits:
+            limit = task.concurrency or self.calendar.defaults.concurrency.per_task or 1_000_000
+            self._task_limits[task.name] = threading.BoundedSemaphore(limit)
+        return self._task_limits[task.name]
+
+
+class FireProcessor:
+    """Turns every scheduled time of a (task, host) into exactly one ledger row."""
+
+    def __init__(self, site: Site, ledger: Ledger, maintenance_log: MaintenanceLog) -> None:
+        self.site = site
+        self.ledger = ledger
+        self.log = maintenance_log
+        self.stopping = threading.Event()
+        self.running = 0
+        self._count_lock = threading.Lock()
+
+    def handle(self, task_name: str, host: str, run_times: list[datetime]) -> None:
+        """Scheduled fires of one job: the latest runs (if not too late), earlier ones that
+        piled up are recorded MISSED."""
+        site = self.site
+        task = site.planner.tasks.get(task_name)
+        if task is None:
+            return  # removed by a reload after this fire was submitted
+        *earlier, latest = sorted(run_times)
+        for instant in earlier:
+            self.record(task.name, host, instant, Status.MISSED, "maintd fell behind")
+        lateness = _now() - latest
+        if lateness > site.grace(task):
+            reason = f"started {lateness.total_seconds():.0f}s late (grace {site.grace(task)})"
+            self.record(task.name, host, latest, Status.MISSED, reason)
+            return
+        self.run_fire(site, task, host, latest, "schedule")
+
+    def dropped(self, task_name: str, host: str, run_times: list[datetime], reason: str) -> None:
+        """Fires the scheduler could not start: each gets a SKIPPED row."""
+        for instant in run_times:
+            self.record(task_name, host, instant, Status.SKIPPED, reason)
+
+    def run_fire(self, site: Site, task: Task, host: str, at: datetime, trigger: str) -> None:
+        """Decide, claim, run, record one fire."""
+        try:
+            self._run_fire(site, task, host, at, trigger)
+        except Exception:  # one fire must never take the daemon down
+            log.exception("fire %s@%s at %s failed", task.name, host, at.isoformat())
+
+    def record(self, task: str, host: str, at: datetime, status: Status, reason: str) -> None:
+        """A fire that does not run, written to the ledger and the log."""
+        try:
+            key = FireKey(task, host, at)
+            if self.ledger.record(key, "schedule", status=status, reason=reason):
+                self.log.run(at, status.value, f"{task}@{host}", reason, None)
+        except Exception:
+            log.exception("could not record %s@%s at %s", task, host, at.isoformat())
+
+    def _run_fire(self, site: Site, task: Task, host: str, at: datetime, trigger: str) -> None:
+        fire = site.planner.decide(task, host, at)
+        if not fire.runs:
+            self.record(task.name, host, at, Status.SKIPPED, fire.reason or "")
+            return
+        if self.stopping.is_set():
+            self.record(task.name, host, at, Status.MISSED, "maintd was stopping")
+            return
+        run_id = self.ledger.claim(FireKey(task.name, host, at), trigger)
+        if run_id is None:
+            return  # the fire has its row already (caught up, or another node ran it)
+        with self._count_lock:
+            self.running += 1
+        try:
+            with site.task_limit(task):
+                host_run = site.runner.run_one(task, host)
+            self._complete(run_id, host_run, at)
+        except Exception as error:
+            self.ledger.complete(run_id, Outcome(Status.ERROR, f"maintd failed: {error}"))
+            raise
+        finally:
+            with self._count_lock:
+                self.running -= 1
+
+    def _complete(self, run_id: int, host_run: HostRun, at: datetime) -> None:
+        raw = host_run.raw
+        result = interpret(raw)
+        finished = _now()
+        outcome = Outcome(
+            status=result.status,
+            summary=result.summary,
+            started_at=host_run.started_at,
+            finished_at=finished,
+            duration=raw.duration,
+            exit_code=raw.exit_code,
+            output="\n".join(part for part in (result.long_output, *result.notes) if part),
+            attempt=host_run.attempts,
+            reason=raw.reason or None,
+        )
+        measurements = [
+            Measurement(
+                datum.label,
+                datum.value,
+                datum.unit,
+                datum.warn.text if datum.warn else None,
+                datum.crit.text if datum.crit else None,
+                datum.minimum,
+                datum.maximum,
+            )
+            for datum in result.perfdata
+        ]
+        self.ledger.complete(run_id, outcome, measurements)
+        job = f"{host_run.task}@{host_run.host}"
+        self.log.run(finished, result.status.value, job, result.summary, raw.duration)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)

@@ -12,7 +12,6 @@ import click
 
 from maintd import config
 from maintd.cli.fires import FireFormatter
-from maintd.cli.loading import load_checked
 from maintd.cli.options import (
     calendar_argument,
     format_option,
@@ -23,6 +22,7 @@ from maintd.cli.output import print_json, print_json_lines, print_table
 from maintd.errors import ConfigError, UsageError
 from maintd.plan import Planner
 from maintd.plan.localtime import to_instant
+from maintd.plugins.loading import load_checked
 from maintd.runtime import gc_paused
 
 MAX_PLAN_DAYS = 3660  # ten years: the planner's horizon for wall-clock schedules

@@ -14,7 +14,6 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from maintd.cli.loading import load_checked
 from maintd.cli.options import config_option, format_option, resolve_calendar_path
 from maintd.cli.output import print_json, print_table
 from maintd.config.model import Task
@@ -22,6 +21,7 @@ from maintd.errors import UsageError
 from maintd.execute import HostRun, Runner
 from maintd.pipeline import interpret
 from maintd.plan.targets import HostSelector
+from maintd.plugins.loading import load_checked
 from maintd.results import CheckResult
 from maintd.status import Status, exit_code_for, worst
 

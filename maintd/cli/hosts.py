@@ -8,13 +8,13 @@ from typing import Any
 
 import click
 
-from maintd.cli.loading import load_checked
 from maintd.cli.options import config_option, format_option, resolve_calendar_path
 from maintd.cli.output import print_json, print_table
 from maintd.errors import MaintdError, UsageError
 from maintd.execute import ExecRequest, Runner
 from maintd.execute.hostkeys import KnownHosts, describe_key
 from maintd.execute.ssh import HostUnreachable
+from maintd.plugins.loading import load_checked
 from maintd.status import Status, exit_code_for, worst
 
 PROBE_TIMEOUT_SECONDS = 15.0

@@ -46,11 +46,16 @@ class Runner:
         catalog: Catalog,
         transports: dict[str, Transport] | None = None,
         max_workers: int | None = None,
+        ssh_pool: SshPool | None = None,
     ) -> None:
         self.calendar = calendar
         self.catalog = catalog
         self.targets = build_targets(calendar)
-        self.ssh = SshPool({name: t for name, t in self.targets.items() if t.transport == "ssh"})
+        ssh_targets = {name: t for name, t in self.targets.items() if t.transport == "ssh"}
+        # A reloaded calendar keeps the connections of hosts whose settings did not change.
+        self.ssh = ssh_pool or SshPool(ssh_targets)
+        if ssh_pool is not None:
+            ssh_pool.retarget(ssh_targets)
         self.local = LocalTransport()
         self.overrides = transports or {}
         self.max_workers = max_workers or min(MAX_WORKERS, calendar.defaults.concurrency.total)

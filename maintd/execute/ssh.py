@@ -48,6 +48,8 @@ class _Slot:
     transport: paramiko.Transport | None = None
     last_used: float = 0.0
     penalty_until: float = 0.0
+    in_flight: int = 0
+    stale: bool = False  # the host's settings changed: reconnect before the next check
 
 
 class SshPool:
@@ -65,27 +67,44 @@ class SshPool:
         target = self.targets[request.host]
         slot = self._slot(target)
         with slot.sessions:
-            for attempt in (1, 2):
-                try:
-                    channel = self._open_channel(slot, target)
-                except HostUnreachable as error:
-                    return _failed(error.status, error.reason, started)
-                except paramiko.ChannelException as error:
-                    # The connection is fine but the server keeps refusing sessions: fail this
-                    # check alone; the other checks on the connection carry on.
-                    reason = f"{target.name} refused a new SSH session: {error.text}"
-                    return _failed(Status.UNREACHABLE, reason, started)
-                except (paramiko.SSHException, EOFError, OSError) as error:
-                    # A connection that died while idle (is_active() can stay True when the
-                    # server froze): drop it, reconnect once, then give up.
-                    if attempt == 2:
-                        return _failed(Status.UNREACHABLE, _reason(target, error), started)
-                    continue
-                try:
-                    return run_on_channel(channel, request, started)
-                finally:
-                    slot.last_used = time.monotonic()
+            slot.in_flight += 1
+            try:
+                return self._run_in_slot(request, target, slot, started)
+            finally:
+                slot.in_flight -= 1
+
+    def _run_in_slot(
+        self, request: ExecRequest, target: HostTarget, slot: _Slot, started: float
+    ) -> RawOutput:
+        for attempt in (1, 2):
+            try:
+                channel = self._open_channel(slot, target)
+            except HostUnreachable as error:
+                return _failed(error.status, error.reason, started)
+            except paramiko.ChannelException as error:
+                # The connection is fine but the server keeps refusing sessions: fail this
+                # check alone; the other checks on the connection carry on.
+                reason = f"{target.name} refused a new SSH session: {error.text}"
+                return _failed(Status.UNREACHABLE, reason, started)
+            except (paramiko.SSHException, EOFError, OSError) as error:
+                # A connection that died while idle (is_active() can stay True when the
+                # server froze): drop it, reconnect once, then give up.
+                if attempt == 2:
+                    return _failed(Status.UNREACHABLE, _reason(target, error), started)
+                continue
+            try:
+                return run_on_channel(channel, request, started)
+            finally:
+                slot.last_used = time.monotonic()
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def retarget(self, targets: dict[str, HostTarget]) -> None:
+        """Take the hosts of a reloaded calendar: a host whose settings changed reconnects
+        on its next check; unchanged ones keep their connection."""
+        for name, slot in list(self._slots.items()):
+            if targets.get(name) != self.targets.get(name):
+                slot.stale = True
+        self.targets = targets
 
     def fetch_host_key(self, name: str) -> tuple[str, paramiko.PKey]:
         """Connect to ``name`` without trusting it and return (known_hosts name, its key),
@@ -106,7 +125,8 @@ class SshPool:
         closed = 0
         now = time.monotonic()
         for slot in list(self._slots.values()):
-            if slot.transport is not None and now - slot.last_used > idle_seconds:
+            busy = slot.in_flight > 0
+            if slot.transport is not None and not busy and now - slot.last_used > idle_seconds:
                 with slot.lock:
                     self._drop(slot)
                     closed += 1
@@ -152,6 +172,11 @@ class SshPool:
 
     def _connection(self, slot: _Slot, target: HostTarget) -> paramiko.Transport:
         with slot.lock:
+            if slot.stale:
+                # The host's settings changed in a reload. Checks still running on the old
+                # connection end UNREACHABLE: rare, and better than reaching the old address.
+                self._drop(slot)
+                slot.stale = False
             if slot.transport is not None and slot.transport.is_active():
                 return slot.transport
             self._drop(slot)

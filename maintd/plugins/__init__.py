@@ -6,6 +6,7 @@ interpreter, content) and the problems of tasks whose parameters do not fit thei
 
 from maintd.plugins.catalog import BUILTIN_DIR, Catalog, Plugin, load_catalog, read_plugin
 from maintd.plugins.header import ParamSpec, PluginSpec
+from maintd.plugins.loading import load_checked
 from maintd.plugins.params import check_calendar_plugins, resolve_params
 
 __all__ = [
@@ -16,6 +17,7 @@ __all__ = [
     "PluginSpec",
     "check_calendar_plugins",
     "load_catalog",
+    "load_checked",
     "read_plugin",
     "resolve_params",
 ]

@@ -1,0 +1,2 @@
+"""The report stage: what people read — the daily maintenance log (reports and dashboards
+follow)."""

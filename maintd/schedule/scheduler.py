@@ -1,0 +1,144 @@
+"""The in-memory APScheduler behind the daemon: one job per (task, host), built from the planner
+at start and on every reload. No job store, nothing pickled: the calendar is the truth about
+what is scheduled, the ledger about what happened."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES, JobSubmissionEvent
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from maintd.config.model import Calendar
+from maintd.plan import Planner
+from maintd.schedule.executor import FireExecutor, FireHandler
+from maintd.schedule.triggers import PlannerTrigger
+
+HEARTBEAT_SECONDS = 1.0
+Dropped = Callable[[str, str, list[datetime], str], None]
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What a calendar (re)load did to the jobs."""
+
+    added: int
+    removed: int
+    kept: int
+
+
+class Scheduler:
+    """Fires (task, host) jobs through ``handler``; tells ``on_dropped`` about fires it could not
+    start (the previous run of the same job still running), so they get a ledger row too."""
+
+    def __init__(self, handler: FireHandler, on_dropped: Dropped, max_workers: int) -> None:
+        self.scheduler = BackgroundScheduler(
+            timezone=UTC,
+            executors={
+                "default": FireExecutor(handler, max_workers),
+                "internal": ThreadPoolExecutor(max_workers=1),
+            },
+            # One run at a time per job; every scheduled time is handed over (no coalescing,
+            # no grace check here): the handler records each one.
+            job_defaults={"coalesce": False, "max_instances": 1, "misfire_grace_time": None},
+        )
+        self.on_dropped = on_dropped
+        self.fingerprints: dict[str, str] = {}
+        self.last_heartbeat = time.monotonic()
+        self._lock = threading.Lock()
+        self.scheduler.add_listener(self._dropped, EVENT_JOB_MAX_INSTANCES)
+
+    def apply(self, calendar: Calendar, planner: Planner) -> Changes:
+        """Make the jobs match ``calendar``: add new ones, replace changed ones, remove gone
+        ones, and leave unchanged ones alone so they neither skip nor repeat a fire."""
+        with self._lock:
+            wanted: dict[str, tuple[str, Any, str]] = {}
+            for task in calendar.tasks:
+                for host in planner.hosts[task.name]:
+                    job_id = f"{task.name}@{host}"
+                    wanted[job_id] = (host, task, _fingerprint(calendar, task.name, host))
+            removed = [job_id for job_id in self.fingerprints if job_id not in wanted]
+            for job_id in removed:
+                self.scheduler.remove_job(job_id)
+                del self.fingerprints[job_id]
+            added = kept = 0
+            for job_id, (host, task, fingerprint) in wanted.items():
+                if self.fingerprints.get(job_id) == fingerprint:
+                    kept += 1
+                    continue
+                self.scheduler.add_job(
+                    _never_called,
+                    trigger=PlannerTrigger(planner, task, host),
+                    args=(task.name, host),
+                    id=job_id,
+                    name=job_id,
+                    replace_existing=True,
+                )
+                self.fingerprints[job_id] = fingerprint
+                added += 1
+            return Changes(added, len(removed), kept)
+
+    def start(self) -> None:
+        """Start firing; a heartbeat job proves the scheduler thread is alive."""
+        self.scheduler.add_job(
+            self._beat, "interval", seconds=HEARTBEAT_SECONDS, id="maintd-heartbeat",
+            executor="internal", max_instances=1, coalesce=True,
+        )  # fmt: skip
+        self.scheduler.start()
+
+    def pause(self) -> None:
+        """Take no new fires (on SIGTERM); running ones go on."""
+        self.scheduler.pause()
+
+    def shutdown(self, wait: bool) -> None:
+        """Stop the scheduler; with ``wait``, until the running fires have finished."""
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=wait)
+
+    def next_fire(self) -> datetime | None:
+        """The earliest next fire time of all jobs."""
+        times = [
+            job.next_run_time
+            for job in self.scheduler.get_jobs()
+            if job.id != "maintd-heartbeat" and job.next_run_time is not None
+        ]
+        return min(times, default=None)
+
+    def heartbeat_age(self) -> float:
+        """Seconds since the scheduler thread last ran the heartbeat job."""
+        return time.monotonic() - self.last_heartbeat
+
+    def _beat(self) -> None:
+        self.last_heartbeat = time.monotonic()
+
+    def _dropped(self, event: JobSubmissionEvent) -> None:
+        task, _, host = event.job_id.partition("@")
+        self.on_dropped(
+            task, host, list(event.scheduled_run_times), "the previous run is still going"
+        )
+
+
+def _never_called() -> None:
+    """Jobs go through FireExecutor, which calls the handler instead of the job function."""
+
+
+def _fingerprint(calendar: Calendar, task_name: str, host: str) -> str:
+    """What a job's fire times depend on: its task, its host, the timezone."""
+    task = next(task for task in calendar.tasks if task.name == task_name)
+    material = json.dumps(
+        [
+            calendar.timezone,
+            task.model_dump(mode="json"),
+            calendar.hosts[host].model_dump(mode="json"),
+        ],
+        sort_keys=True,
+    )
+    return hashlib.sha256(material.encode()).hexdigest()
