@@ -136,18 +136,19 @@ class FireProcessor:
         if self.stopping.is_set():
             self.record(task.name, host, at, Status.MISSED, "maintd was stopping")
             return
-        run_id = self.ledger.claim(FireKey(task.name, host, at), trigger)
-        if run_id is None:
-            return  # the fire has its row already (caught up, or another node ran it)
-        with self._count_lock:
+        with self._count_lock:  # counted from the claim on: stop() waits for this row too
             self.running += 1
         try:
-            with site.task_limit(task):
-                host_run = site.runner.run_one(task, host)
-            self._complete(run_id, host_run, at)
-        except Exception as error:
-            self.ledger.complete(run_id, Outcome(Status.ERROR, f"maintd failed: {error}"))
-            raise
+            run_id = self.ledger.claim(FireKey(task.name, host, at), trigger)
+            if run_id is None:
+                return  # the fire has its row already (caught up, or another node ran it)
+            try:
+                with site.task_limit(task):
+                    host_run = site.runner.run_one(task, host)
+                self._complete(run_id, host_run, at)
+            except Exception as error:
+                self.ledger.complete(run_id, Outcome(Status.ERROR, f"maintd failed: {error}"))
+                raise
         finally:
             with self._count_lock:
                 self.running -= 1

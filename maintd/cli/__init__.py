@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from maintd import __version__
-from maintd.cli import calendar, checks, hosts
+from maintd.cli import calendar, checks, daemon, hosts, ledger
 from maintd.cli.options import config_option
 from maintd.errors import MaintdError
 
@@ -40,6 +40,9 @@ cli.add_command(calendar.validate)
 cli.add_command(calendar.plan)
 cli.add_command(checks.check)
 cli.add_command(hosts.hosts)
+cli.add_command(daemon.run)
+cli.add_command(ledger.history)
+cli.add_command(ledger.status)
 
 
 def main() -> None:

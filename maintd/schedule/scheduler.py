@@ -126,7 +126,7 @@ class Scheduler:
         )
 
 
-def _never_called() -> None:
+def _never_called(task: str, host: str) -> None:
     """Jobs go through FireExecutor, which calls the handler instead of the job function."""
 
 

@@ -26,7 +26,7 @@ STAGES = [
     "report",
     "web",
 ]
-COMPOSERS = {"cli", "pipeline", "__main__", "__init__"}
+COMPOSERS = {"cli", "pipeline", "service", "__main__", "__init__"}
 LIBRARY_TO_HOME = {
     "yaml": "maintd/config/source.py",
     "apscheduler": "maintd/schedule",

@@ -1,0 +1,51 @@
+"""`maintd run`: the long-running service."""
+
+from __future__ import annotations
+
+import gc
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from maintd.cli.options import calendar_argument, resolve_calendar_path
+from maintd.cli.paths import database_option, resolve_database, resolve_log_dir
+from maintd.plugins import load_checked
+from maintd.schedule.process import serve
+from maintd.service import MaintenanceService, Settings
+
+
+@click.command()
+@calendar_argument
+@database_option
+@click.option("--log-dir", type=click.Path(path_type=Path), help="Maintenance log directory.")
+@click.option(
+    "--stop-grace", type=float, default=30.0, show_default=True,
+    help="Seconds running checks get to finish on SIGTERM.",
+)  # fmt: skip
+def run(
+    *,
+    path: Path | None,
+    config_path: Path | None,
+    database: str | None,
+    log_dir: Path | None,
+    stop_grace: float,
+) -> None:
+    """Run the maintenance schedule until stopped (SIGHUP reloads the calendar)."""
+    gc.enable()  # a long-running process: cycles must be collected (see cli.main)
+    logging.basicConfig(
+        level=logging.INFO, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
+    )
+    # APScheduler reports every job run at INFO: the maintenance log already says it better.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    calendar_path = resolve_calendar_path(path, config_path)
+    loaded, _ = load_checked(calendar_path)  # fail fast, with every problem, before anything
+    settings = Settings(
+        calendar=calendar_path,
+        database=resolve_database(database, loaded.calendar),
+        log_dir=resolve_log_dir(log_dir),
+        stop_grace=stop_grace,
+    )
+    serve(MaintenanceService(settings))

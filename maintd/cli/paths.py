@@ -1,0 +1,53 @@
+"""Where the database and the maintenance log are, by the contract's order of precedence."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from maintd.config import Calendar
+from maintd.config.secrets import resolve_secret
+from maintd.errors import UsageError
+
+Command = TypeVar("Command", bound=Any)
+
+
+def database_option(command: Command) -> Command:
+    """Add ``--db URL`` (a bare path is a SQLite file)."""
+    return click.option(
+        "--db",
+        "database",
+        metavar="URL",
+        help="SQLAlchemy URL or SQLite file (default: $MAINTD_DB, the calendar's store.url, "
+        "$STATE_DIRECTORY/maintd.db, ./maintd.db).",
+    )(command)
+
+
+def resolve_database(given: str | None, calendar: Calendar | None) -> str:
+    """--db, else $MAINTD_DB, else the calendar's store.url, else the state directory's or
+    the working directory's maintd.db."""
+    if given:
+        return given
+    if os.environ.get("MAINTD_DB"):
+        return os.environ["MAINTD_DB"]
+    if calendar is not None and calendar.store is not None:
+        try:
+            return resolve_secret(calendar.store.url)
+        except Exception as error:
+            raise UsageError(f"store.url: {error}") from None
+    state = os.environ.get("STATE_DIRECTORY", "").split(":")[0]
+    return str(Path(state) / "maintd.db") if state else "maintd.db"
+
+
+def resolve_log_dir(given: Path | None) -> Path:
+    """--log-dir, else $MAINTD_LOG_DIR, else systemd's $LOGS_DIRECTORY, else ./logs."""
+    if given is not None:
+        return given
+    for variable in ("MAINTD_LOG_DIR", "LOGS_DIRECTORY"):
+        value = os.environ.get(variable, "").split(":")[0]
+        if value:
+            return Path(value)
+    return Path("logs")

@@ -1,0 +1,156 @@
+"""`maintd run`: the stages wired into the long-running service.
+
+Start: load and check the calendar, open (and migrate) the store, mark this node's RUNNING rows
+INTERRUPTED, record or run the fires that fell due while it was down (by each task's catch-up
+policy), then schedule every (task, host). Reload: a new calendar is validated first and only
+then replaces the old one; jobs that did not change are kept. Stop: no new fires, running ones
+get a grace period, whatever is still running is recorded INTERRUPTED.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from maintd.errors import ConfigError
+from maintd.execute import Runner
+from maintd.pipeline import FireProcessor, Site
+from maintd.plan import Planner
+from maintd.plugins import load_checked
+from maintd.report.maintlog import MaintenanceLog
+from maintd.schedule.catchup import Action, overdue_fires
+from maintd.schedule.scheduler import Scheduler
+from maintd.status import Status
+from maintd.store import Ledger, checkpoint, open_store
+
+log = logging.getLogger("maintd.service")
+STOP_GRACE_SECONDS = 30.0
+IDLE_CONNECTION_SECONDS = 300.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the service reads and writes."""
+
+    calendar: Path
+    database: str
+    log_dir: Path
+    stop_grace: float = STOP_GRACE_SECONDS
+
+
+class MaintenanceService:
+    """The daemon's stages, started, reloaded and stopped by ``schedule.process.serve``."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.ledger: Ledger | None = None
+        self.processor: FireProcessor | None = None
+        self.scheduler: Scheduler | None = None
+        self.catch_up_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="maintd-late")
+
+    def start(self) -> str:
+        """Bring the service up; return the READY status. Raises ConfigError for a bad
+        calendar (the daemon does not start on one)."""
+        site = self._load_site(None)
+        self.ledger = open_store(self.settings.database)
+        maintenance_log = MaintenanceLog(self.settings.log_dir, site.calendar.zone)
+        interrupted = self.ledger.interrupt_running("maintd stopped while this check ran")
+        self.processor = FireProcessor(site, self.ledger, maintenance_log)
+        limits = site.calendar.defaults.concurrency
+        self.scheduler = Scheduler(self.processor.handle, self.processor.dropped, limits.total)
+        caught_up = self._catch_up(site)
+        changes = self.scheduler.apply(site.calendar, site.planner)
+        self.scheduler.start()
+        maintenance_log.event(
+            f"started: {changes.added} jobs from {self.settings.calendar}, "
+            f"{interrupted} interrupted runs closed, {caught_up}"
+        )
+        return self.status_text()
+
+    def reload(self) -> str:
+        """Apply a changed calendar, or keep the running one when the new one is wrong."""
+        assert self.processor is not None and self.scheduler is not None  # noqa: S101
+        old = self.processor.site
+        try:
+            site = self._load_site(old.runner)
+        except ConfigError as error:
+            for problem in error.problems:
+                log.error("reload refused: %s", problem)
+            self.processor.log.event(f"reload refused, old calendar kept: {error}")
+            return f"reload refused ({error}); {self.status_text()}"
+        self.processor.site = site
+        changes = self.scheduler.apply(site.calendar, site.planner)
+        self.processor.log.event(
+            f"reload applied: {changes.added} jobs added or changed, {changes.removed} removed, "
+            f"{changes.kept} kept"
+        )
+        return self.status_text()
+
+    def stop(self) -> None:
+        """Take no new fires, give running ones a grace period, record the rest INTERRUPTED."""
+        if self.processor is None or self.scheduler is None or self.ledger is None:
+            return
+        self.processor.stopping.set()
+        self.scheduler.pause()
+        deadline = time.monotonic() + self.settings.stop_grace
+        while self.processor.running and time.monotonic() < deadline:
+            time.sleep(0.1)
+        left = self.processor.running
+        self.scheduler.shutdown(wait=False)
+        self.catch_up_pool.shutdown(wait=False, cancel_futures=True)
+        interrupted = self.ledger.interrupt_running("maintd stopped before the check finished")
+        self.processor.site.runner.close()
+        self.processor.log.event(
+            f"stopped ({left} checks still running, {interrupted} interrupted)"
+        )
+
+    def heartbeat_age(self) -> float:
+        return self.scheduler.heartbeat_age() if self.scheduler else 0.0
+
+    def status_text(self) -> str:
+        """One line for `systemctl status`: next fire and checks running."""
+        if self.scheduler is None or self.processor is None:
+            return "starting"
+        upcoming = self.scheduler.next_fire()
+        when = upcoming.isoformat(timespec="seconds") if upcoming else "none"
+        return f"{self.processor.running} checks running; next fire {when}"
+
+    def housekeeping(self) -> None:
+        """Close idle SSH connections and fold the SQLite WAL back."""
+        if self.processor is not None:
+            self.processor.site.runner.ssh.close_idle(IDLE_CONNECTION_SECONDS)
+        if self.ledger is not None:
+            checkpoint(self.ledger.engine)
+
+    def _load_site(self, previous: Runner | None) -> Site:
+        loaded, catalog = load_checked(self.settings.calendar)
+        calendar = loaded.calendar
+        runner = Runner(calendar, catalog, ssh_pool=previous.ssh if previous else None)
+        return Site(calendar, Planner(calendar), runner)
+
+    def _catch_up(self, site: Site) -> str:
+        """Record or run the fires missed while maintd was down; return a summary."""
+        assert self.ledger is not None and self.processor is not None  # noqa: S101
+        overdue = overdue_fires(
+            site.calendar, site.planner, self.ledger.last_fires(), datetime.now(UTC)
+        )
+        counts = dict.fromkeys(Action, 0)
+        for item in overdue:
+            counts[item.action] += 1
+            fire = item.fire
+            if item.action == Action.RUN:
+                task = site.planner.tasks[fire.task]
+                self.catch_up_pool.submit(
+                    self.processor.run_fire, site, task, fire.host, fire.at, "catch-up"
+                )
+            else:
+                status = Status.SKIPPED if item.action == Action.SKIPPED else Status.MISSED
+                self.processor.record(fire.task, fire.host, fire.at, status, item.reason)
+        return (
+            f"catch-up: {counts[Action.RUN]} run, {counts[Action.MISSED]} missed, "
+            f"{counts[Action.SKIPPED]} skipped"
+        )
