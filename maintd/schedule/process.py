@@ -51,10 +51,10 @@ def serve(service: Service, notifier: Notifier | None = None, tick: float = 1.0)
                 reload.clear()
                 notifier.reloading()
                 notifier.ready(service.reload())
-            if service.heartbeat_age() < HEARTBEAT_STALE_SECONDS:
-                notifier.watchdog()
-            else:
+            if service.heartbeat_age() >= HEARTBEAT_STALE_SECONDS:
                 log.error("scheduler heartbeat is %.0fs old", service.heartbeat_age())
+            elif notifier.watchdog_seconds:
+                notifier.watchdog()
             if time.monotonic() - last_housekeeping > HOUSEKEEPING_SECONDS:
                 service.housekeeping()
                 notifier.status(service.status_text())

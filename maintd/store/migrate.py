@@ -15,6 +15,7 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 def _config() -> Config:
     config = Config()
+    config.set_main_option("path_separator", "os")
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("version_locations", str(MIGRATIONS / "versions"))
     return config
