@@ -8,6 +8,7 @@ effect on the next load or reload, never halfway through a run.
 from __future__ import annotations
 
 import difflib
+import os
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +16,18 @@ from pathlib import Path
 from maintd.errors import ConfigError, Problem
 from maintd.plugins.header import PluginSpec, read_header
 
-BUILTIN_DIR = Path(__file__).resolve().parents[2] / "checks"
+def _builtin_dir() -> Path:
+    """Where the plugins shipped with maintd are: $MAINTD_CHECKS_DIR, else the checkout's
+    `checks/` (running from source or an editable install), else /usr/share/maintd/checks
+    (where an installation copies them; see README)."""
+    configured = os.environ.get("MAINTD_CHECKS_DIR")
+    if configured:
+        return Path(configured)
+    checkout = Path(__file__).resolve().parents[2] / "checks"
+    return checkout if checkout.is_dir() else Path("/usr/share/maintd/checks")
+
+
+BUILTIN_DIR = _builtin_dir()
 
 
 @dataclass(frozen=True)
