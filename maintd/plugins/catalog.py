@@ -16,6 +16,7 @@ from pathlib import Path
 from maintd.errors import ConfigError, Problem
 from maintd.plugins.header import PluginSpec, read_header
 
+
 def _builtin_dir() -> Path:
     """Where the plugins shipped with maintd are: $MAINTD_CHECKS_DIR, else the checkout's
     `checks/` (running from source or an editable install), else /usr/share/maintd/checks
