@@ -25,11 +25,12 @@ from maintd.report.maintlog import MaintenanceLog
 from maintd.schedule.catchup import Action, overdue_fires
 from maintd.schedule.scheduler import Scheduler
 from maintd.status import Status
-from maintd.store import Ledger, checkpoint, open_store
+from maintd.store import Ledger, apply_retention, checkpoint, open_store
 
 log = logging.getLogger("maintd.service")
 STOP_GRACE_SECONDS = 30.0
 IDLE_CONNECTION_SECONDS = 300.0
+RETENTION_EVERY_SECONDS = 3600.0
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class MaintenanceService:
         self.processor: FireProcessor | None = None
         self.scheduler: Scheduler | None = None
         self.catch_up_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="maintd-late")
+        self.last_retention = 0.0
 
     def start(self) -> str:
         """Bring the service up; return the READY status. Raises ConfigError for a bad
@@ -120,11 +122,25 @@ class MaintenanceService:
         return f"{self.processor.running} checks running; next fire {when}"
 
     def housekeeping(self) -> None:
-        """Close idle SSH connections and fold the SQLite WAL back."""
-        if self.processor is not None:
-            self.processor.site.runner.ssh.close_idle(IDLE_CONNECTION_SECONDS)
-        if self.ledger is not None:
-            checkpoint(self.ledger.engine)
+        """Close idle SSH connections, apply retention hourly, fold the SQLite WAL back."""
+        if self.processor is None or self.ledger is None:
+            return
+        self.processor.site.runner.ssh.close_idle(IDLE_CONNECTION_SECONDS)
+        if time.monotonic() - self.last_retention > RETENTION_EVERY_SECONDS:
+            self.last_retention = time.monotonic()
+            keep = self.processor.site.calendar.retention
+            pruned = apply_retention(
+                self.ledger.engine,
+                runs_for=keep.runs,
+                metrics_for=keep.metrics,
+                hourly_for=keep.metrics_hourly,
+            )
+            if pruned.runs or pruned.metrics_folded or pruned.hourly_deleted:
+                self.processor.log.event(
+                    f"retention: {pruned.runs} old runs removed, {pruned.metrics_folded} metric "
+                    f"points folded into {pruned.hourly_rows} hourly rows"
+                )
+        checkpoint(self.ledger.engine)
 
     def _load_site(self, previous: Runner | None) -> Site:
         loaded, catalog = load_checked(self.settings.calendar)

@@ -8,6 +8,7 @@ imported here and nowhere else; SQLite by default, PostgreSQL by URL.
 from maintd.store.db import checkpoint, database_url, open_engine
 from maintd.store.ledger import FireKey, Ledger, Measurement, Outcome
 from maintd.store.migrate import migrate
+from maintd.store.retention import Pruned, apply_retention
 
 
 def open_store(url: str) -> Ledger:
@@ -22,6 +23,8 @@ __all__ = [
     "Ledger",
     "Measurement",
     "Outcome",
+    "Pruned",
+    "apply_retention",
     "checkpoint",
     "database_url",
     "migrate",

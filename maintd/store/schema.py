@@ -99,3 +99,19 @@ metrics = Table(
 )
 Index("ix_metrics_series", metrics.c.task, metrics.c.host, metrics.c.name, metrics.c.at)
 Index("ix_metrics_run_id", metrics.c.run_id)
+
+# Raw metrics older than `retention.metrics` are folded into one row per series and hour,
+# so trends over months stay cheap to keep and to read.
+metrics_hourly = Table(
+    "metrics_hourly",
+    metadata,
+    Column("task", String(200), primary_key=True),
+    Column("host", String(200), primary_key=True),
+    Column("name", String(200), primary_key=True),
+    Column("hour", UtcDateTime, primary_key=True),
+    Column("unit", String(20), nullable=False, default=""),
+    Column("minimum", Float),
+    Column("maximum", Float),
+    Column("average", Float),
+    Column("count", Integer, nullable=False),
+)

@@ -104,3 +104,51 @@ def test_the_database_file_is_private_and_in_wal_mode(tmp_path: Path) -> None:
     assert (tmp_path / "state" / "m.db").stat().st_mode & 0o777 == 0o600
     with ledger.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+def test_retention_folds_old_metrics_into_hours_and_drops_old_runs(tmp_path: Path) -> None:
+    from sqlalchemy import select  # noqa: PLC0415
+
+    from maintd.store import apply_retention  # noqa: PLC0415
+    from maintd.store.schema import metrics, metrics_hourly  # noqa: PLC0415
+
+    ledger = open_store(str(tmp_path / "m.db"))
+    now = START + timedelta(days=100)
+    for minutes, value in ((0, 10.0), (20, 30.0), (70, 50.0)):
+        at = START + timedelta(minutes=minutes)
+        run_id = ledger.claim(FireKey("disk", "h", at), "schedule")
+        assert run_id is not None
+        ledger.complete(
+            run_id, Outcome(Status.OK, "ok", at, at, 0.1, 0), [Measurement("used", value)]
+        )
+    recent = now - timedelta(hours=1)
+    run_id = ledger.claim(FireKey("disk", "h", recent), "schedule")
+    assert run_id is not None
+    ledger.complete(
+        run_id, Outcome(Status.OK, "ok", recent, recent, 0.1, 0), [Measurement("used", 90.0)]
+    )
+    pruned = apply_retention(
+        ledger.engine,
+        runs_for=timedelta(days=400),
+        metrics_for=timedelta(days=30),
+        hourly_for=timedelta(days=730),
+        now=now,
+    )
+    assert (pruned.metrics_folded, pruned.hourly_rows, pruned.runs) == (3, 2, 0)
+    with ledger.engine.connect() as connection:
+        hours = connection.execute(select(metrics_hourly).order_by(metrics_hourly.c.hour)).all()
+        raw = connection.execute(select(metrics.c.value)).scalars().all()
+    assert [(row.minimum, row.maximum, row.average, row.count) for row in hours] == [
+        (10.0, 30.0, 20.0, 2),
+        (50.0, 50.0, 50.0, 1),
+    ]
+    assert raw == [90.0]
+    gone = apply_retention(
+        ledger.engine,
+        runs_for=timedelta(days=50),
+        metrics_for=timedelta(days=30),
+        hourly_for=timedelta(days=60),
+        now=now,
+    )
+    assert (gone.runs, gone.hourly_deleted) == (3, 2)
+    assert len(ledger.history()) == 1
