@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,3 +25,14 @@ def gc_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+def release_free_memory() -> None:
+    """Hand memory freed after a burst of allocations (loading a large calendar) back to the
+    operating system. glibc keeps it otherwise: 70 MB of a daemon's RSS after loading 10k tasks.
+    A no-op where the C library has no malloc_trim."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.malloc_trim(0)
+    except (OSError, AttributeError):
+        return

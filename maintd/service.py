@@ -22,6 +22,7 @@ from maintd.pipeline import FireProcessor, Site
 from maintd.plan import Planner
 from maintd.plugins import load_checked
 from maintd.report.maintlog import MaintenanceLog
+from maintd.runtime import release_free_memory
 from maintd.schedule.catchup import Action, overdue_fires
 from maintd.schedule.scheduler import Scheduler
 from maintd.status import Status
@@ -67,6 +68,7 @@ class MaintenanceService:
         caught_up = self._catch_up(site)
         changes = self.scheduler.apply(site.calendar, site.planner)
         self.scheduler.start()
+        release_free_memory()
         maintenance_log.event(
             f"started: {changes.added} jobs from {self.settings.calendar}, "
             f"{interrupted} interrupted runs closed, {caught_up}"
@@ -86,6 +88,7 @@ class MaintenanceService:
             return f"reload refused ({error}); {self.status_text()}"
         self.processor.site = site
         changes = self.scheduler.apply(site.calendar, site.planner)
+        release_free_memory()
         self.processor.log.event(
             f"reload applied: {changes.added} jobs added or changed, {changes.removed} removed, "
             f"{changes.kept} kept"

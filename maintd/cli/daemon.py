@@ -40,12 +40,19 @@ def run(
     # APScheduler reports every job run at INFO: the maintenance log already says it better.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    calendar_path = resolve_calendar_path(path, config_path)
-    loaded, _ = load_checked(calendar_path)  # fail fast, with every problem, before anything
-    settings = Settings(
+    settings = _settings(resolve_calendar_path(path, config_path), database, log_dir, stop_grace)
+    serve(MaintenanceService(settings))
+
+
+def _settings(
+    calendar_path: Path, database: str | None, log_dir: Path | None, grace: float
+) -> Settings:
+    """Check the calendar (every problem, before anything starts) and settle the paths. The
+    calendar loaded here is dropped on return: the service loads its own."""
+    loaded, _ = load_checked(calendar_path)
+    return Settings(
         calendar=calendar_path,
         database=resolve_database(database, loaded.calendar),
         log_dir=resolve_log_dir(log_dir),
-        stop_grace=stop_grace,
+        stop_grace=grace,
     )
-    serve(MaintenanceService(settings))

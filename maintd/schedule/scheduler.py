@@ -17,7 +17,7 @@ from apscheduler.events import EVENT_JOB_MAX_INSTANCES, JobSubmissionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from maintd.config.model import Calendar
+from maintd.config.model import Calendar, Task
 from maintd.plan import Planner
 from maintd.schedule.executor import FireExecutor, FireHandler
 from maintd.schedule.triggers import PlannerTrigger
@@ -64,7 +64,7 @@ class Scheduler:
             for task in calendar.tasks:
                 for host in planner.hosts[task.name]:
                     job_id = f"{task.name}@{host}"
-                    wanted[job_id] = (host, task, _fingerprint(calendar, task.name, host))
+                    wanted[job_id] = (host, task, _fingerprint(calendar, task, host))
             removed = [job_id for job_id in self.fingerprints if job_id not in wanted]
             for job_id in removed:
                 self.scheduler.remove_job(job_id)
@@ -130,9 +130,8 @@ def _never_called(task: str, host: str) -> None:
     """Jobs go through FireExecutor, which calls the handler instead of the job function."""
 
 
-def _fingerprint(calendar: Calendar, task_name: str, host: str) -> str:
+def _fingerprint(calendar: Calendar, task: Task, host: str) -> str:
     """What a job's fire times depend on: its task, its host, the timezone."""
-    task = next(task for task in calendar.tasks if task.name == task_name)
     material = json.dumps(
         [
             calendar.timezone,

@@ -1,0 +1,158 @@
+"""The daemon at scale: fire lag with 10k jobs, and idle CPU and memory of `maintd run`.
+
+    .venv/bin/python -m bench.daemon_scale [--jobs 10000] [--hosts 1000] [--seconds 60]
+
+1. Fire lag: maintd's Scheduler (APScheduler with planner triggers and maintd's executor)
+   holds JOBS (task, host) jobs firing every minute, spread by jitter; the handler only notes
+   how late it was called. Reports p50 / p99 / max lag over SECONDS — the scheduling cost
+   alone, with the pool never saturated.
+2. Idle: `maintd run` as a process on a calendar of JOBS daily jobs over HOSTS hosts (none due
+   while measured): its CPU share over SECONDS/2 and its resident memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import yaml
+
+from maintd.config.model import Calendar
+from maintd.plan import Planner
+from maintd.schedule.scheduler import Scheduler
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def lag_calendar(jobs: int, hosts: int) -> dict[str, object]:
+    per_task = max(1, jobs // hosts) if jobs >= hosts else 1
+    task_count = jobs // per_task
+    return {
+        "timezone": "UTC",
+        "hosts": {
+            f"h{index:05d}": {"groups": [f"g{index // per_task:05d}"]} for index in range(jobs)
+        },
+        "tasks": [
+            {"name": f"t{index:05d}", "check": "disk_usage", "hosts": [f"g{index:05d}"],
+             "schedule": {"every": "1m", "jitter": "59s"}}
+            for index in range(task_count)
+        ],
+    }  # fmt: skip
+
+
+def measure_lag(jobs: int, hosts: int, seconds: float) -> list[float]:
+    calendar = Calendar.model_validate(lag_calendar(jobs, hosts))
+    planner = Planner(calendar)
+    lags: list[float] = []
+    lock = threading.Lock()
+
+    def handler(task: str, host: str, run_times: list[datetime]) -> None:
+        late = (datetime.now(UTC) - run_times[-1]).total_seconds()
+        with lock:
+            lags.append(late)
+
+    scheduler = Scheduler(handler, lambda *_: None, max_workers=32)
+    changes = scheduler.apply(calendar, planner)
+    print(f"  {changes.added} jobs scheduled", flush=True)
+    scheduler.start()
+    time.sleep(seconds)
+    scheduler.shutdown(wait=False)
+    return lags
+
+
+def idle_calendar(jobs: int, hosts: int, directory: Path) -> Path:
+    calendar = {
+        "timezone": "UTC",
+        # Addresses are never contacted: no job is due while measured.
+        "hosts": {
+            f"h{index:04d}": {"address": f"10.9.{index // 256}.{index % 256}"}
+            for index in range(hosts)
+        },
+        "tasks": [
+            {"name": f"t{index:05d}", "check": "disk_usage", "hosts": [f"h{index % hosts:04d}"],
+             "schedule": {"cron": f"{index % 60} 3 * * *"}}
+            for index in range(jobs)
+        ],
+    }  # fmt: skip
+    path = directory / "idle.yaml"
+    path.write_text(yaml.safe_dump(calendar), encoding="utf-8")
+    return path
+
+
+def measure_idle(jobs: int, hosts: int, seconds: float) -> tuple[float, float, float]:
+    """Start-up time, CPU share while idle, and resident memory (MB) of `maintd run`."""
+    with tempfile.TemporaryDirectory() as scratch:
+        directory = Path(scratch)
+        calendar = idle_calendar(jobs, hosts, directory)
+        started = time.perf_counter()
+        process = subprocess.Popen(  # noqa: S603
+            [sys.executable, "-m", "maintd", "run", str(calendar),
+             "--db", str(directory / "m.db"), "--log-dir", str(directory / "logs")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        try:
+            _wait_for_log(directory / "logs", process)
+            startup = time.perf_counter() - started
+            time.sleep(5)  # let start-up work settle
+            before = _cpu_ticks(process.pid)
+            time.sleep(seconds)
+            cpu_share = (_cpu_ticks(process.pid) - before) / CLOCK_TICKS / seconds * 100
+            rss_mb = _rss_kb(process.pid) / 1024
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+    return startup, cpu_share, rss_mb
+
+
+def _wait_for_log(logs: Path, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        if any("started:" in path.read_text() for path in logs.glob("*.log")):
+            return
+        if process.poll() is not None:
+            raise RuntimeError(process.stderr.read().decode() if process.stderr else "exited")
+        time.sleep(0.2)
+    raise RuntimeError("maintd run did not start")
+
+
+def _cpu_ticks(pid: int) -> int:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def _rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, default=10000)
+    parser.add_argument("--hosts", type=int, default=1000)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    arguments = parser.parse_args()
+    print(f"fire lag, {arguments.jobs} jobs every minute (jitter spreads them), "
+          f"{arguments.seconds:g}s")  # fmt: skip
+    lags = sorted(measure_lag(arguments.jobs, arguments.hosts, arguments.seconds))
+    if lags:
+        p50 = statistics.median(lags) * 1000
+        p99 = lags[int(len(lags) * 0.99) - 1] * 1000
+        print(f"  {len(lags)} fires: lag p50 {p50:.1f} ms, p99 {p99:.1f} ms, "
+              f"max {lags[-1] * 1000:.1f} ms")  # fmt: skip
+    print(f"idle maintd run, {arguments.jobs} daily jobs on {arguments.hosts} hosts")
+    startup, cpu, rss = measure_idle(arguments.jobs, arguments.hosts, arguments.seconds / 2)
+    print(f"  start-up {startup:.1f}s, idle CPU {cpu:.2f} %, RSS {rss:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
