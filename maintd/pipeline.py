@@ -21,7 +21,7 @@ from maintd.plan import Planner
 from maintd.report.maintlog import MaintenanceLog
 from maintd.results import CheckResult, parse_output
 from maintd.status import Status
-from maintd.store import FireKey, Ledger, Measurement, Outcome
+from maintd.store import FireKey, Ledger, Outcome
 
 log = logging.getLogger("maintd.fire")
 MIN_GRACE = timedelta(seconds=60)
@@ -168,19 +168,7 @@ class FireProcessor:
             attempt=host_run.attempts,
             reason=raw.reason or None,
         )
-        measurements = [
-            Measurement(
-                datum.label,
-                datum.value,
-                datum.unit,
-                datum.warn.text if datum.warn else None,
-                datum.crit.text if datum.crit else None,
-                datum.minimum,
-                datum.maximum,
-            )
-            for datum in result.perfdata
-        ]
-        self.ledger.complete(run_id, outcome, measurements)
+        self.ledger.complete(run_id, outcome, result.perfdata)
         job = f"{host_run.task}@{host_run.host}"
         self.log.run(finished, result.status.value, job, result.summary, raw.duration)
 

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from maintd.results import Perfdatum
 from maintd.status import Status
 from maintd.store.db import reading, writing
 from maintd.store.schema import metrics, runs
@@ -46,19 +47,6 @@ class Outcome:
     output: str = ""
     attempt: int = 1
     reason: str | None = None
-
-
-@dataclass(frozen=True)
-class Measurement:
-    """One perfdata value of a run."""
-
-    name: str
-    value: float | None
-    unit: str = ""
-    warn: str | None = None
-    crit: str | None = None
-    minimum: float | None = None
-    maximum: float | None = None
 
 
 class Ledger:
@@ -97,7 +85,7 @@ class Ledger:
         return self.claim(fire, trigger, status=status, reason=reason) is not None
 
     def complete(
-        self, run_id: int, outcome: Outcome, measurements: Sequence[Measurement] = ()
+        self, run_id: int, outcome: Outcome, measurements: Sequence[Perfdatum] = ()
     ) -> None:
         """Write how run ``run_id`` ended and what it measured, in one transaction."""
         with writing(self.engine) as connection:
@@ -201,17 +189,17 @@ def _insert_ignoring_duplicates(engine: Engine) -> Any:
 
 
 def _metric_row(
-    run_id: int, task: str, host: str, at: datetime | None, item: Measurement
+    run_id: int, task: str, host: str, at: datetime | None, item: Perfdatum
 ) -> dict[str, Any]:
     return {
         "run_id": run_id,
         "task": task,
         "host": host,
-        "name": item.name,
+        "name": item.label,
         "value": item.value,
         "unit": item.unit,
-        "warn": item.warn,
-        "crit": item.crit,
+        "warn": item.warn.text if item.warn else None,
+        "crit": item.crit.text if item.crit else None,
         "minimum": item.minimum,
         "maximum": item.maximum,
         "at": at,

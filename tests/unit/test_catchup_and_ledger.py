@@ -8,9 +8,10 @@ from typing import Any
 
 from maintd.config.model import Calendar
 from maintd.plan import Planner
+from maintd.results import Perfdatum, parse_range
 from maintd.schedule.catchup import overdue_fires
 from maintd.status import Status
-from maintd.store import FireKey, Measurement, Outcome, open_store
+from maintd.store import FireKey, Outcome, open_store
 
 START = datetime(2027, 1, 4, 0, 0, tzinfo=UTC)
 
@@ -83,7 +84,7 @@ def test_a_fire_is_claimed_once(tmp_path: Path) -> None:
     ledger.complete(
         first,
         Outcome(Status.OK, "fine", START, START + timedelta(seconds=2), 2.0, 0),
-        [Measurement("used_pct", 42.0, "%", "80", "90", 0, 100)],
+        [Perfdatum("used_pct", 42.0, "%", parse_range("80"), parse_range("90"), 0, 100)],
     )
     (row,) = ledger.history()
     assert (row["status"], row["summary"], row["trigger"]) == ("OK", "fine", "schedule")
@@ -119,13 +120,13 @@ def test_retention_folds_old_metrics_into_hours_and_drops_old_runs(tmp_path: Pat
         run_id = ledger.claim(FireKey("disk", "h", at), "schedule")
         assert run_id is not None
         ledger.complete(
-            run_id, Outcome(Status.OK, "ok", at, at, 0.1, 0), [Measurement("used", value)]
+            run_id, Outcome(Status.OK, "ok", at, at, 0.1, 0), [Perfdatum("used", value)]
         )
     recent = now - timedelta(hours=1)
     run_id = ledger.claim(FireKey("disk", "h", recent), "schedule")
     assert run_id is not None
     ledger.complete(
-        run_id, Outcome(Status.OK, "ok", recent, recent, 0.1, 0), [Measurement("used", 90.0)]
+        run_id, Outcome(Status.OK, "ok", recent, recent, 0.1, 0), [Perfdatum("used", 90.0)]
     )
     pruned = apply_retention(
         ledger.engine,
