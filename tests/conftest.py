@@ -3,12 +3,26 @@
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.sshd import SshdCluster, sshd_available
+
 REPOSITORY = Path(__file__).resolve().parent.parent
+PLUGINS = REPOSITORY / "tests" / "plugins"
+
+
+@pytest.fixture(scope="session")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshdCluster]:
+    """Eight loopback SSH hosts h1 … h8 (127.0.0.2 …) with a test account and key."""
+    reason = sshd_available()
+    if reason:
+        pytest.skip(reason)
+    started = SshdCluster(tmp_path_factory.mktemp("sshd"), hosts=8).start()
+    yield started
+    started.stop()
 
 
 @pytest.fixture

@@ -145,7 +145,9 @@ class SshdCluster:
 
     def _config(self, addresses: list[str], index: int) -> str:
         listen = "\n".join(f"ListenAddress {address}:{self.port}" for address in addresses)
-        return f"""{listen}
+        # sshd keeps the first value given for a keyword: the extra settings go first.
+        return f"""{self.extra_config}
+{listen}
 HostKey {self.host_key}
 PidFile {self.directory}/sshd.{index}.pid
 AuthorizedKeysFile {self.directory}/authorized_keys .ssh/authorized_keys
@@ -159,7 +161,6 @@ MaxSessions 10
 MaxStartups 100:30:200
 AllowTcpForwarding yes
 LogLevel ERROR
-{self.extra_config}
 """
 
     def _wait_for(self, address: str, seconds: float = 10.0) -> None:

@@ -9,7 +9,6 @@ second line of defence when the signal does not arrive.
 
 from __future__ import annotations
 
-import select
 import time
 from typing import Any
 
@@ -41,7 +40,11 @@ def run_on_channel(channel: paramiko.Channel, request: ExecRequest, started: flo
     try:
         channel.exec_command(request.command)
         channel.sendall(request.stdin)
-        channel.shutdown_write()
+        # No shutdown_write(): paramiko builds the EOF message under the channel lock but sends
+        # it after releasing it, so a command that ends quickly can have its channel closed in
+        # between, and an EOF for a closed channel makes OpenSSH drop the whole connection
+        # ("ieof packet referred to nonexistent channel"). The script needs no EOF: every
+        # command it runs has stdin from /dev/null.
         finished = _collect(channel, stdout, stderr, deadline)
         if not finished:
             _terminate(channel, stdout, stderr)
@@ -70,21 +73,35 @@ def run_on_channel(channel: paramiko.Channel, request: ExecRequest, started: flo
 def _collect(
     channel: paramiko.Channel, stdout: CappedBuffer, stderr: CappedBuffer, deadline: float
 ) -> bool:
-    """Read until the command has exited and both streams are drained. False at the deadline."""
+    """Read until the command has exited and both streams are drained. False at the deadline.
+
+    Waits in ``recv`` with a short timeout (paramiko wakes it as data arrives) rather than in
+    select() on ``channel.fileno()``: that pipe is set by the transport thread while another
+    thread may be closing it, and a closed descriptor number reused meanwhile (by a new
+    channel's pipe, or a socket) got written into — it broke shared connections about once in
+    a thousand checks under concurrency.
+    """
+    stdout_open = True
     while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             return False
-        if channel.recv_ready():
-            stdout.add(channel.recv(READ_SIZE))
-        elif channel.recv_stderr_ready():
+        if channel.recv_stderr_ready():
             stderr.add(channel.recv_stderr(READ_SIZE))
-        elif channel.eof_received or channel.closed:
-            if channel.status_event.wait(min(remaining, POLL_SECONDS)):
-                _drain(channel, stdout, stderr)
-                return True
-        else:
-            select.select([channel], [], [], min(remaining, POLL_SECONDS))
+            continue
+        if stdout_open:
+            channel.settimeout(min(remaining, POLL_SECONDS))
+            try:
+                data = channel.recv(READ_SIZE)
+            except TimeoutError:
+                continue
+            if data:
+                stdout.add(data)
+                continue
+            stdout_open = False  # EOF: the exit status follows
+        if channel.status_event.wait(min(remaining, POLL_SECONDS)):
+            _drain(channel, stdout, stderr)
+            return True
 
 
 def _drain(channel: paramiko.Channel, stdout: CappedBuffer, stderr: CappedBuffer) -> None:

@@ -75,17 +75,19 @@ def format_value(value: Any) -> str:
 
 def plugin_script(interpreter: Sequence[str], content: bytes) -> bytes:
     """Run ``content`` with its interpreter: a quoted here-document on descriptor 3, so the
-    script is never parsed by the shell and its own stdin stays free."""
+    script is never parsed by the shell. Its stdin is /dev/null: the shell starts it as soon as
+    the here-document ends, without waiting for the end of the SSH channel's input (see
+    channel.py for why maintd never sends that end)."""
     delimiter = _delimiter_not_in(content)
     command = " ".join(shlex.quote(word) for word in interpreter)
     body = content if content.endswith(b"\n") else content + b"\n"
-    head = f"exec {command} /dev/fd/3 3<<'{delimiter}'\n".encode()
+    head = f"exec {command} /dev/fd/3 </dev/null 3<<'{delimiter}'\n".encode()
     return head + body + delimiter.encode() + b"\n"
 
 
 def program_script(argv: Sequence[str]) -> bytes:
     """Run an existing program on the host with its arguments, each one quoted."""
-    return ("exec " + " ".join(shlex.quote(word) for word in argv) + "\n").encode()
+    return ("exec " + " ".join(shlex.quote(word) for word in argv) + " </dev/null\n").encode()
 
 
 def build_plugin_request(  # noqa: PLR0913 - each is one fact of the fire

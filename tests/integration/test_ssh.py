@@ -185,8 +185,11 @@ def test_one_dead_host_does_not_delay_the_others(runner: Runner) -> None:
 
 def test_many_checks_on_one_host_stay_within_max_sessions(runner: Runner) -> None:
     # Sessions of finished checks free up on the server a little later: a refused session is
-    # retried, and never takes down the connection the other checks are using.
+    # retried, and never takes down the connection the other checks are using. (An EOF sent
+    # after a quick command's channel closed once made OpenSSH drop the whole connection:
+    # maintd sends no EOF.) No retries here: every check must pass the first time.
     task = next(task for task in runner.calendar.tasks if task.name == "ok")
-    for _ in range(5):
+    for _ in range(10):
         runs = runner.run_task(task, ["h1"] * 24)
-        assert [interpret(host_run.raw).status for host_run in runs] == [Status.OK] * 24
+        bad = [host_run.raw for host_run in runs if interpret(host_run.raw).status != Status.OK]
+        assert bad == []
