@@ -20,6 +20,7 @@ warm connection (median of 50). Needs root and Debian's openssh-server (scripts/
 from __future__ import annotations
 
 import argparse
+import itertools
 import resource
 import shutil
 import socket
@@ -29,13 +30,18 @@ import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import paramiko
 
 from maintd.config import load_calendar
 from maintd.execute import ExecRequest, Runner
+from maintd.pipeline import FireProcessor, Site
+from maintd.plan import Planner
 from maintd.plugins import load_catalog
+from maintd.report.maintlog import MaintenanceLog
+from maintd.store import open_store
 from tests.sshd import SshdCluster, sshd_available
 
 SELF = resource.RUSAGE_SELF
@@ -69,6 +75,29 @@ def run_maintd(runner: Runner, hosts: list[str], rounds: int) -> None:
         for host_run in runner.run_task(task, hosts):
             if host_run.raw.stdout != b"ok\n":
                 raise RuntimeError(f"{host_run.host}: {host_run.raw}")
+
+
+def recording_processor(runner: Runner, directory: Path) -> FireProcessor:
+    """maintd's fire pipeline writing to a SQLite ledger and the maintenance log."""
+    calendar = runner.calendar
+    site = Site(calendar, Planner(calendar), runner)
+    ledger = open_store(str(directory / "bench.db"))
+    return FireProcessor(site, ledger, MaintenanceLog(directory / "logs", calendar.zone))
+
+
+def run_recorded(processor: FireProcessor, hosts: list[str], rounds: int, threads: int) -> None:
+    """Each check as the daemon runs a fire: decide, claim the row, run, parse, record."""
+    site = processor.site
+    task = site.calendar.tasks[0]
+    base = datetime.now(UTC) + timedelta(days=next(_ROUND))  # fresh, unclaimed fire times
+    fires = [(host, base + timedelta(seconds=index)) for index in range(rounds) for host in hosts]
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        list(
+            pool.map(lambda fire: processor.run_fire(site, task, fire[0], fire[1], "manual"), fires)
+        )
+
+
+_ROUND = itertools.count(1)
 
 
 def bare_transports(cluster: SshdCluster) -> list[paramiko.Transport]:
@@ -161,9 +190,15 @@ def main() -> None:  # noqa: PLR0915 - one benchmark, step by step
             control.mkdir()
             run_controlmaster(cluster, control, 1, arguments.threads)
             same_work = runner.build_request(runner.calendar.tasks[0], "h1")
+            recorder = recording_processor(runner, directory)
             rounds, threads = arguments.rounds, arguments.threads
             contenders: list[tuple[str, Callable[[], None], int]] = [
                 ("maintd executor", lambda: run_maintd(runner, hosts, rounds), SELF),
+                (
+                    "maintd + ledger (fire pipeline, SQLite)",
+                    lambda: run_recorded(recorder, hosts, rounds, threads),
+                    SELF,
+                ),
                 ("bare paramiko loop", lambda: run_bare(transports, rounds, threads), SELF),
                 (
                     "bare paramiko, maintd's remote work",
