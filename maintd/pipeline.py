@@ -47,11 +47,6 @@ def interpret(raw: RawOutput) -> CheckResult:
     )  # fmt: skip
 
 
-def check_result(host_run: HostRun) -> CheckResult:
-    """The CheckResult of one host's run."""
-    return interpret(host_run.raw)
-
-
 @dataclass
 class Site:
     """What the daemon runs from: one loaded calendar. Replaced whole on reload."""

@@ -6,8 +6,6 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -37,15 +35,3 @@ def migrate(engine: Engine) -> None:
             connection.exec_driver_sql("PRAGMA foreign_keys=ON")
             if broken:
                 raise RuntimeError(f"foreign key check failed after migrating: {broken[:5]}")
-
-
-def current_revision(engine: Engine) -> str | None:
-    """The schema revision the database is at (None for an empty database)."""
-    with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
-
-
-def head_revision() -> str:
-    """The newest revision shipped."""
-    head = ScriptDirectory.from_config(_config()).get_current_head()
-    return head or ""
