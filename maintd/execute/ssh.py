@@ -49,6 +49,7 @@ class _Slot:
     last_used: float = 0.0
     penalty_until: float = 0.0
     in_flight: int = 0
+    counting: threading.Lock = field(default_factory=threading.Lock)
     stale: bool = False  # the host's settings changed: reconnect before the next check
 
 
@@ -67,11 +68,13 @@ class SshPool:
         target = self.targets[request.host]
         slot = self._slot(target)
         with slot.sessions:
-            slot.in_flight += 1
+            with slot.counting:
+                slot.in_flight += 1
             try:
                 return self._run_in_slot(request, target, slot, started)
             finally:
-                slot.in_flight -= 1
+                with slot.counting:
+                    slot.in_flight -= 1
 
     def _run_in_slot(
         self, request: ExecRequest, target: HostTarget, slot: _Slot, started: float
