@@ -9,6 +9,7 @@ calls for every scheduled time, so that each one ends as exactly one row.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 from dataclasses import dataclass, field
@@ -60,9 +61,9 @@ class Site:
     def grace(self, task: Task) -> timedelta:
         """How late a fire may still start: half its interval, at least a minute."""
         if task.name not in self._graces:
-            upcoming = self.planner.host_fires(task, self.planner.hosts[task.name][0], _now())
-            first, second = next(iter(upcoming), None), next(iter(upcoming), None)
-            interval = (second - first) if first and second else timedelta(0)
+            host = self.planner.hosts[task.name][0]
+            upcoming = list(itertools.islice(self.planner.host_fires(task, host, _now()), 2))
+            interval = upcoming[1] - upcoming[0] if len(upcoming) == 2 else timedelta(0)
             self._graces[task.name] = max(MIN_GRACE, interval / 2)
         return self._graces[task.name]
 

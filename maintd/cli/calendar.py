@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import math
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
@@ -19,7 +18,7 @@ from maintd.cli.options import (
     resolve_calendar_path,
 )
 from maintd.cli.output import print_json, print_json_lines, print_table
-from maintd.errors import ConfigError, UsageError
+from maintd.errors import ConfigError, UsageError, did_you_mean
 from maintd.plan import Planner
 from maintd.plan.localtime import to_instant
 from maintd.plugins.loading import load_checked
@@ -141,6 +140,5 @@ def period_end(start: datetime, days: float, zone: tzinfo) -> datetime:
 def _check_names(option: str, given: tuple[str, ...], known: list[str]) -> None:
     for name in given:
         if name not in known:
-            close = difflib.get_close_matches(name, known, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
+            hint = did_you_mean(name, known)
             raise UsageError(f"{option}: no {option[2:]} named {name!r} in the calendar{hint}")

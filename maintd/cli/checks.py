@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import sys
 import threading
 from pathlib import Path
@@ -17,7 +16,7 @@ from rich.text import Text
 from maintd.cli.options import config_option, format_option, resolve_calendar_path
 from maintd.cli.output import print_json, print_table
 from maintd.config.model import Task
-from maintd.errors import UsageError
+from maintd.errors import UsageError, did_you_mean
 from maintd.execute import HostRun, Runner
 from maintd.pipeline import interpret
 from maintd.plan.targets import HostSelector
@@ -132,8 +131,8 @@ def _as_json(host_run: HostRun, result: CheckResult) -> dict[str, Any]:
                 "label": datum.label,
                 "value": datum.value,
                 "unit": datum.unit,
-                "warn": datum.warn.text if datum.warn else None,
-                "crit": datum.crit.text if datum.crit else None,
+                "warn": datum.warn_text,
+                "crit": datum.crit_text,
                 "min": datum.minimum,
                 "max": datum.maximum,
             }
@@ -148,8 +147,7 @@ def _find_task(tasks: list[Task], name: str) -> Task:
     for task in tasks:
         if task.name == name:
             return task
-    close = difflib.get_close_matches(name, [task.name for task in tasks], n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
+    hint = did_you_mean(name, [task.name for task in tasks])
     raise UsageError(f"no task named {name!r} in the calendar{hint}")
 
 

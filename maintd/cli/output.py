@@ -67,8 +67,3 @@ def _print_plain_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) ->
     lines.extend(template.format(*row).rstrip() for row in rows)
     sys.stdout.write("\n".join(lines) + "\n")
     sys.stdout.flush()
-
-
-def error_console() -> Console:
-    """A console on stderr for messages around the output."""
-    return Console(stderr=True, highlight=False)

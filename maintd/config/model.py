@@ -17,6 +17,7 @@ from maintd.config.base import CalendarModel
 from maintd.config.hosts import Host, SshSettings, check_name
 from maintd.config.timing import Blackout, CatchUp, Retries, Schedule, Window, Workdays
 from maintd.config.types import Duration, ParamValue, Secret
+from maintd.errors import did_you_mean
 
 _LISTEN = re.compile(r"(?P<host>\[[0-9a-fA-F:]+\]|[^:\s]+):(?P<port>\d{1,5})")
 
@@ -248,8 +249,5 @@ class Calendar(CalendarModel):
 
 
 def _zone_hint(value: str) -> str:
-    import difflib  # noqa: PLC0415 - only on the error path
-
-    close = difflib.get_close_matches(value, sorted(available_timezones()), n=1, cutoff=0.6)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
+    hint = did_you_mean(value, sorted(available_timezones()))
     return f"unknown timezone {value!r}: expected an IANA name such as Europe/Berlin{hint}"

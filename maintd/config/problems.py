@@ -7,7 +7,6 @@ it, and a message that says what is allowed: "did you mean" for misspelt keys.
 
 from __future__ import annotations
 
-import difflib
 import types
 from typing import Any, Union, get_args, get_origin
 
@@ -15,7 +14,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from maintd.config.source import Path, SourceMap
-from maintd.errors import Problem
+from maintd.errors import Problem, did_you_mean
 
 SECRET_KEYS = frozenset({"passphrase", "url", "password", "token"})
 SECRET_SECTIONS = frozenset({"notify", "store"})
@@ -90,9 +89,9 @@ def _unknown_key_message(path: Path, root: type[BaseModel]) -> str:
     if model is None:
         return f"unknown key {key!r}"
     allowed = sorted(field.alias or name for name, field in model.model_fields.items())
-    close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
-    if close:
-        return f"unknown key {key!r}; did you mean {close[0]!r}?"
+    hint = did_you_mean(key, allowed)
+    if hint:
+        return f"unknown key {key!r}{hint}"
     return f"unknown key {key!r}; allowed here: {', '.join(allowed)}"
 
 

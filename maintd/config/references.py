@@ -7,12 +7,11 @@ task and blackout names used twice; disruptive tasks without a window.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Iterator
 
 from maintd.config.model import Calendar
 from maintd.config.source import Path, SourceMap
-from maintd.errors import Problem
+from maintd.errors import Problem, did_you_mean
 
 ALL_HOSTS = "all"
 
@@ -147,9 +146,9 @@ def _holiday_countries(calendar: Calendar) -> Iterator[tuple[Path, str]]:
 
 def _unknown(what: str, name: str, known: Iterable[str]) -> str:
     choices = sorted(known)
-    close = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
-    if close:
-        return f"unknown {what} {name!r}; did you mean {close[0]!r}?"
+    hint = did_you_mean(name, choices)
+    if hint:
+        return f"unknown {what} {name!r}{hint}"
     if not choices:
         return f"unknown {what} {name!r}; none is defined"
     shown = ", ".join(choices[:12]) + (", …" if len(choices) > 12 else "")

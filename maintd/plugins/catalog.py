@@ -7,13 +7,12 @@ effect on the next load or reload, never halfway through a run.
 
 from __future__ import annotations
 
-import difflib
 import os
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from maintd.errors import ConfigError, Problem
+from maintd.errors import ConfigError, Problem, did_you_mean
 from maintd.plugins.header import PluginSpec, read_header
 
 
@@ -57,8 +56,7 @@ class Catalog:
 
     def unknown_message(self, name: str) -> str:
         """Explain that no plugin is called ``name``, with the closest names."""
-        close = difflib.get_close_matches(name, sorted(self.plugins), n=1, cutoff=0.6)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
+        hint = did_you_mean(name, sorted(self.plugins))
         return f"no check plugin named {name!r} in the plugin directories{hint}"
 
 

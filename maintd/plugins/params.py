@@ -8,14 +8,13 @@ required one. ``resolve_params`` gives the values a fire sends: defaults filled 
 
 from __future__ import annotations
 
-import difflib
 import re
 from typing import Any
 
 from maintd.config import LoadedCalendar
 from maintd.config.hosts import Host
 from maintd.config.model import Task
-from maintd.errors import Problem
+from maintd.errors import Problem, did_you_mean
 from maintd.plan.targets import HostSelector
 from maintd.plugins.catalog import Catalog
 from maintd.plugins.header import PluginSpec, type_problem
@@ -54,8 +53,7 @@ def param_problems(params: dict[str, Any], spec: PluginSpec) -> list[tuple[tuple
     for name, value in params.items():
         declared = spec.params.get(name)
         if declared is None:
-            close = difflib.get_close_matches(name, sorted(spec.params), n=1, cutoff=0.6)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
+            hint = did_you_mean(name, sorted(spec.params))
             known = ", ".join(sorted(spec.params)) or "none"
             found.append(
                 ((name,), f"{spec.name} has no parameter {name!r}{hint} (it takes: {known})")

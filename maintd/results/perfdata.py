@@ -61,6 +61,16 @@ class Perfdatum:
     minimum: float | None = None
     maximum: float | None = None
 
+    @property
+    def warn_text(self) -> str | None:
+        """The warning range as the plugin wrote it."""
+        return self.warn.text if self.warn else None
+
+    @property
+    def crit_text(self) -> str | None:
+        """The critical range as the plugin wrote it."""
+        return self.crit.text if self.crit else None
+
 
 def parse_perfdata(text: str) -> tuple[list[Perfdatum], list[str]]:
     """Parse a perfdata string into measurements and notes about the items that were skipped."""

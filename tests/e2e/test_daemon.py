@@ -18,9 +18,8 @@ import pytest
 from maintd.config import load_calendar
 from maintd.plan import Planner
 from maintd.store import open_store
-from tests.conftest import REPOSITORY
+from tests.conftest import PLUGINS
 
-PLUGINS = REPOSITORY / "tests" / "plugins"
 CALENDAR = f"""
 timezone: Europe/Berlin
 plugin_dirs: [{PLUGINS}]

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from maintd.cli import cli
-from tests.integration.conftest import PLUGINS
+from tests.conftest import PLUGINS
 from tests.sshd import SshdCluster
 
 TASKS = """

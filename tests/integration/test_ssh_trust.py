@@ -14,7 +14,7 @@ from maintd.execute import Runner
 from maintd.pipeline import interpret
 from maintd.plugins import load_catalog
 from maintd.status import Status
-from tests.integration.conftest import PLUGINS
+from tests.conftest import PLUGINS
 from tests.sshd import SshdCluster
 
 SUDOERS = Path("/etc/sudoers.d/maintd-test")

@@ -11,13 +11,13 @@ import pytest
 from click.testing import CliRunner, Result
 
 from maintd.cli import cli
-from tests.conftest import REPOSITORY
+from tests.conftest import PLUGINS
 
 Writer = Callable[..., Path]
 
 CALENDAR = f"""
 timezone: Europe/Berlin
-plugin_dirs: [{REPOSITORY / "tests" / "plugins"}]
+plugin_dirs: [{PLUGINS}]
 hosts:
   db1: {{groups: [db]}}
   db2: {{groups: [db]}}

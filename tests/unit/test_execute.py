@@ -19,9 +19,7 @@ from maintd.execute.request import (
 from maintd.pipeline import interpret
 from maintd.plugins import load_catalog
 from maintd.status import Status
-from tests.conftest import REPOSITORY
-
-PLUGINS = REPOSITORY / "tests" / "plugins"
+from tests.conftest import PLUGINS
 
 
 def test_values_become_environment_text() -> None:
