@@ -87,35 +87,49 @@ def idle_calendar(jobs: int, hosts: int, directory: Path) -> Path:
     return path
 
 
-def measure_idle(jobs: int, hosts: int, seconds: float) -> tuple[float, float, float]:
-    """Start-up time, CPU share while idle, and resident memory (MB) of `maintd run`."""
+def measure_idle(jobs: int, hosts: int, seconds: float) -> list[tuple[str, float, float, float]]:
+    """Start-up time, CPU share while idle, and resident memory (MB) of `maintd run`: started
+    on a new database, then restarted on it (the usual case: Alembic is not loaded then)."""
+    figures = []
     with tempfile.TemporaryDirectory() as scratch:
         directory = Path(scratch)
         calendar = idle_calendar(jobs, hosts, directory)
-        started = time.perf_counter()
-        process = subprocess.Popen(  # noqa: S603
-            [sys.executable, "-m", "maintd", "run", str(calendar),
-             "--db", str(directory / "m.db"), "--log-dir", str(directory / "logs")],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        )  # fmt: skip
-        try:
-            _wait_for_log(directory / "logs", process)
-            startup = time.perf_counter() - started
-            time.sleep(5)  # let start-up work settle
-            before = _cpu_ticks(process.pid)
-            time.sleep(seconds)
-            cpu_share = (_cpu_ticks(process.pid) - before) / CLOCK_TICKS / seconds * 100
-            rss_mb = _rss_kb(process.pid) / 1024
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
+        for label in ("new database", "restart"):
+            figures.append((label, *_run_idle(calendar, directory, seconds)))
+    return figures
+
+
+def _run_idle(calendar: Path, directory: Path, seconds: float) -> tuple[float, float, float]:
+    logs = directory / "logs"
+    starts = _starts(logs)
+    started = time.perf_counter()
+    process = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "maintd", "run", str(calendar),
+         "--db", str(directory / "m.db"), "--log-dir", str(logs)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        _wait_for_start(logs, starts, process)
+        startup = time.perf_counter() - started
+        time.sleep(5)  # let start-up work settle
+        before = _cpu_ticks(process.pid)
+        time.sleep(seconds)
+        cpu_share = (_cpu_ticks(process.pid) - before) / CLOCK_TICKS / seconds * 100
+        rss_mb = _rss_kb(process.pid) / 1024
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
     return startup, cpu_share, rss_mb
 
 
-def _wait_for_log(logs: Path, process: subprocess.Popen[bytes]) -> None:
+def _starts(logs: Path) -> int:
+    return sum(path.read_text().count("EVENT       started:") for path in logs.glob("*.log"))
+
+
+def _wait_for_start(logs: Path, starts: int, process: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
-        if any("started:" in path.read_text() for path in logs.glob("*.log")):
+        if _starts(logs) > starts:
             return
         if process.poll() is not None:
             raise RuntimeError(process.stderr.read().decode() if process.stderr else "exited")
@@ -150,8 +164,10 @@ def main() -> None:
         print(f"  {len(lags)} fires: lag p50 {p50:.1f} ms, p99 {p99:.1f} ms, "
               f"max {lags[-1] * 1000:.1f} ms")  # fmt: skip
     print(f"idle maintd run, {arguments.jobs} daily jobs on {arguments.hosts} hosts")
-    startup, cpu, rss = measure_idle(arguments.jobs, arguments.hosts, arguments.seconds / 2)
-    print(f"  start-up {startup:.1f}s, idle CPU {cpu:.2f} %, RSS {rss:.0f} MB")
+    for label, startup, cpu, rss in measure_idle(
+        arguments.jobs, arguments.hosts, arguments.seconds / 2
+    ):
+        print(f"  {label:<13} start-up {startup:.1f}s, idle CPU {cpu:.2f} %, RSS {rss:.0f} MB")
 
 
 if __name__ == "__main__":

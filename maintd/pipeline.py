@@ -22,7 +22,7 @@ from maintd.plan import Planner
 from maintd.report.maintlog import MaintenanceLog
 from maintd.results import CheckResult, parse_output
 from maintd.status import Status
-from maintd.store import FireKey, Ledger, Outcome
+from maintd.store import Claim, FireKey, Ledger, Outcome
 
 log = logging.getLogger("maintd.fire")
 MIN_GRACE = timedelta(seconds=60)
@@ -135,21 +135,21 @@ class FireProcessor:
         with self._count_lock:  # counted from the claim on: stop() waits for this row too
             self.running += 1
         try:
-            run_id = self.ledger.claim(FireKey(task.name, host, at), trigger)
-            if run_id is None:
+            claim = self.ledger.claim(FireKey(task.name, host, at), trigger)
+            if claim is None:
                 return  # the fire has its row already (caught up, or another node ran it)
             try:
                 with site.task_limit(task):
                     host_run = site.runner.run_one(task, host)
-                self._complete(run_id, host_run, at)
+                self._complete(claim, host_run)
             except Exception as error:
-                self.ledger.complete(run_id, Outcome(Status.ERROR, f"maintd failed: {error}"))
+                self.ledger.complete(claim, Outcome(Status.ERROR, f"maintd failed: {error}"))
                 raise
         finally:
             with self._count_lock:
                 self.running -= 1
 
-    def _complete(self, run_id: int, host_run: HostRun, at: datetime) -> None:
+    def _complete(self, claim: Claim, host_run: HostRun) -> None:
         raw = host_run.raw
         result = interpret(raw)
         finished = _now()
@@ -164,7 +164,7 @@ class FireProcessor:
             attempt=host_run.attempts,
             reason=raw.reason or None,
         )
-        self.ledger.complete(run_id, outcome, result.perfdata)
+        self.ledger.complete(claim, outcome, result.perfdata)
         job = f"{host_run.task}@{host_run.host}"
         self.log.run(finished, result.status.value, job, result.summary, raw.duration)
 

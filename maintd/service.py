@@ -16,11 +16,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from maintd.config.model import Calendar
 from maintd.errors import ConfigError
 from maintd.execute import Runner
 from maintd.pipeline import FireProcessor, Site
 from maintd.plan import Planner
-from maintd.plugins import load_checked
+from maintd.plugins import Catalog
+from maintd.plugins.isolated import load_checked_isolated
 from maintd.report.maintlog import MaintenanceLog
 from maintd.runtime import release_free_memory
 from maintd.schedule.catchup import Action, overdue_fires
@@ -47,8 +49,10 @@ class Settings:
 class MaintenanceService:
     """The daemon's stages, started, reloaded and stopped by ``schedule.process.serve``."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, loaded: tuple[Calendar, Catalog] | None = None) -> None:
+        """``loaded``: the calendar already read for ``settings.calendar``, if any."""
         self.settings = settings
+        self._first = loaded
         self.ledger: Ledger | None = None
         self.processor: FireProcessor | None = None
         self.scheduler: Scheduler | None = None
@@ -58,7 +62,8 @@ class MaintenanceService:
     def start(self) -> str:
         """Bring the service up; return the READY status. Raises ConfigError for a bad
         calendar (the daemon does not start on one)."""
-        site = self._load_site(None)
+        first, self._first = self._first, None
+        site = self._site(*first) if first else self._load_site(None)
         self.ledger = open_store(self.settings.database)
         maintenance_log = MaintenanceLog(self.settings.log_dir, site.calendar.zone)
         interrupted = self.ledger.interrupt_running("maintd stopped while this check ran")
@@ -112,6 +117,7 @@ class MaintenanceService:
         self.processor.log.event(
             f"stopped ({left} checks still running, {interrupted} interrupted)"
         )
+        self.processor.log.close()
 
     def heartbeat_age(self) -> float:
         return self.scheduler.heartbeat_age() if self.scheduler else 0.0
@@ -146,8 +152,11 @@ class MaintenanceService:
         checkpoint(self.ledger.engine)
 
     def _load_site(self, previous: Runner | None) -> Site:
-        loaded, catalog = load_checked(self.settings.calendar)
-        calendar = loaded.calendar
+        calendar, catalog = load_checked_isolated(self.settings.calendar)
+        return self._site(calendar, catalog, previous)
+
+    @staticmethod
+    def _site(calendar: Calendar, catalog: Catalog, previous: Runner | None = None) -> Site:
         runner = Runner(calendar, catalog, ssh_pool=previous.ssh if previous else None)
         return Site(calendar, Planner(calendar), runner)
 

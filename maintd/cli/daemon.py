@@ -11,7 +11,7 @@ import click
 
 from maintd.cli.options import calendar_argument, resolve_calendar_path
 from maintd.cli.paths import database_option, resolve_database, resolve_log_dir
-from maintd.plugins import load_checked
+from maintd.plugins.isolated import load_checked_isolated
 from maintd.schedule.process import serve
 from maintd.service import MaintenanceService, Settings
 
@@ -40,19 +40,13 @@ def run(
     # APScheduler reports every job run at INFO: the maintenance log already says it better.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    settings = _settings(resolve_calendar_path(path, config_path), database, log_dir, stop_grace)
-    serve(MaintenanceService(settings))
-
-
-def _settings(
-    calendar_path: Path, database: str | None, log_dir: Path | None, grace: float
-) -> Settings:
-    """Check the calendar (every problem, before anything starts) and settle the paths. The
-    calendar loaded here is dropped on return: the service loads its own."""
-    loaded, _ = load_checked(calendar_path)
-    return Settings(
+    calendar_path = resolve_calendar_path(path, config_path)
+    # Every problem of the calendar is reported before anything starts.
+    calendar, catalog = load_checked_isolated(calendar_path)
+    settings = Settings(
         calendar=calendar_path,
-        database=resolve_database(database, loaded.calendar),
+        database=resolve_database(database, calendar),
         log_dir=resolve_log_dir(log_dir),
-        stop_grace=grace,
+        stop_grace=stop_grace,
     )
+    serve(MaintenanceService(settings, (calendar, catalog)))

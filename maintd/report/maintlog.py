@@ -4,7 +4,9 @@
     2026-11-25T02:00:00+08:00  SKIPPED   vacuum@db1            blackout spring-freeze
     2026-11-25T03:12:40+08:00  EVENT     reload applied: 2 jobs added, 1 removed, 40 kept
 
-Files are named YYYY-MM-DD.log in the calendar's timezone, created 0640.
+Files are named YYYY-MM-DD.log in the calendar's timezone, created 0640. The day's file stays
+open between lines (opening it for every run cost more than writing the row); it is reopened
+when the day changes or when someone removed or renamed it.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import os
 import threading
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
+from typing import TextIO
 
 SUMMARY_LIMIT = 300
 
@@ -24,6 +27,8 @@ class MaintenanceLog:
         self.directory = directory
         self.zone = zone
         self._lock = threading.Lock()
+        self._path: Path | None = None
+        self._file: TextIO | None = None
 
     def run(
         self, at: datetime, status: str, job: str, summary: str, duration: float | None
@@ -37,12 +42,41 @@ class MaintenanceLog:
         """Log something maintd did (started, reloaded, stopped, caught up)."""
         self._write(at or datetime.now(UTC), f"{'EVENT':<11} {text}")
 
+    def close(self) -> None:
+        """Close the day's file (a later line opens it again)."""
+        with self._lock:
+            self._close()
+
     def _write(self, at: datetime, text: str) -> None:
         local = at.astimezone(self.zone)
         path = self.directory / f"{local.date().isoformat()}.log"
         line = f"{local.isoformat(timespec='seconds')}  {text}\n"
         with self._lock:
+            file = self._open(path)
+            file.write(line)
+            file.flush()
+
+    def _open(self, path: Path) -> TextIO:
+        if self._file is not None and (path != self._path or _moved(self._file, path)):
+            self._close()
+        if self._file is None:
             self.directory.mkdir(parents=True, exist_ok=True)
             descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
-            with os.fdopen(descriptor, "a", encoding="utf-8") as file:
-                file.write(line)
+            self._file = os.fdopen(descriptor, "a", encoding="utf-8")
+            self._path = path
+        return self._file
+
+    def _close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+        self._file = self._path = None
+
+
+def _moved(file: TextIO, path: Path) -> bool:
+    """True when ``path`` is no longer the open file (removed, or rotated away)."""
+    try:
+        named = path.stat()
+    except FileNotFoundError:
+        return True
+    opened = os.fstat(file.fileno())
+    return (named.st_ino, named.st_dev) != (opened.st_ino, opened.st_dev)

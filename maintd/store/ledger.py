@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from maintd.results import Perfdatum
@@ -49,11 +49,24 @@ class Outcome:
     reason: str | None = None
 
 
+@dataclass(frozen=True)
+class Claim:
+    """A fire's row, claimed and not yet completed."""
+
+    id: int
+    fire: FireKey
+
+
 class Ledger:
     """Reads and writes the run ledger of one database."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # Built once and executed with parameters: building a statement with its values on
+        # every fire cost more CPU than running it.
+        self._claim = _insert_ignoring_duplicates(engine).returning(runs.c.id)
+        self._complete = update(runs).where(runs.c.id == bindparam("run_id"))
+        self._measure = metrics.insert()
 
     def claim(
         self,
@@ -62,8 +75,8 @@ class Ledger:
         *,
         status: Status = Status.RUNNING,
         reason: str | None = None,
-    ) -> int | None:
-        """Insert the fire's row; return its id, or None when the fire already has a row."""
+    ) -> Claim | None:
+        """Insert the fire's row; return the claim, or None when the fire already has a row."""
         values = {
             "task": fire.task,
             "host": fire.host,
@@ -75,44 +88,35 @@ class Ledger:
             "node": NODE,
         }
         with writing(self.engine) as connection:
-            statement = _insert_ignoring_duplicates(self.engine).values(**values)
-            result = connection.execute(statement.returning(runs.c.id))
-            row = result.first()
-        return None if row is None else int(row[0])
+            row = connection.execute(self._claim, values).first()
+        return None if row is None else Claim(int(row[0]), fire)
 
     def record(self, fire: FireKey, trigger: str, *, status: Status, reason: str) -> bool:
         """Record a fire that does not run (SKIPPED, MISSED); False when it had a row."""
         return self.claim(fire, trigger, status=status, reason=reason) is not None
 
     def complete(
-        self, run_id: int, outcome: Outcome, measurements: Sequence[Perfdatum] = ()
+        self, claim: Claim, outcome: Outcome, measurements: Sequence[Perfdatum] = ()
     ) -> None:
-        """Write how run ``run_id`` ended and what it measured, in one transaction."""
+        """Write how a claimed fire ended and what it measured, in one transaction."""
+        values = {
+            "run_id": claim.id,
+            "status": outcome.status.value,
+            "summary": outcome.summary,
+            "reason": outcome.reason,
+            "started_at": outcome.started_at,
+            "finished_at": outcome.finished_at,
+            "duration": outcome.duration,
+            "exit_code": outcome.exit_code,
+            "output": outcome.output[:OUTPUT_LIMIT],
+            "attempt": outcome.attempt,
+        }
         with writing(self.engine) as connection:
-            connection.execute(
-                update(runs)
-                .where(runs.c.id == run_id)
-                .values(
-                    status=outcome.status.value,
-                    summary=outcome.summary,
-                    reason=outcome.reason,
-                    started_at=outcome.started_at,
-                    finished_at=outcome.finished_at,
-                    duration=outcome.duration,
-                    exit_code=outcome.exit_code,
-                    output=outcome.output[:OUTPUT_LIMIT],
-                    attempt=outcome.attempt,
-                )
-            )
+            connection.execute(self._complete, values)
             if measurements:
-                task, host = connection.execute(
-                    select(runs.c.task, runs.c.host).where(runs.c.id == run_id)
-                ).one()
                 at = outcome.finished_at
-                connection.execute(
-                    metrics.insert(),
-                    [_metric_row(run_id, task, host, at, item) for item in measurements],
-                )
+                rows = [_metric_row(claim, at, item) for item in measurements]
+                connection.execute(self._measure, rows)
 
     def interrupt_running(self, reason: str, node: str = NODE) -> int:
         """Mark this node's RUNNING rows INTERRUPTED (left by a process that died or stopped);
@@ -188,13 +192,11 @@ def _insert_ignoring_duplicates(engine: Engine) -> Any:
     )
 
 
-def _metric_row(
-    run_id: int, task: str, host: str, at: datetime | None, item: Perfdatum
-) -> dict[str, Any]:
+def _metric_row(claim: Claim, at: datetime | None, item: Perfdatum) -> dict[str, Any]:
     return {
-        "run_id": run_id,
-        "task": task,
-        "host": host,
+        "run_id": claim.id,
+        "task": claim.fire.task,
+        "host": claim.fire.host,
         "name": item.label,
         "value": item.value,
         "unit": item.unit,

@@ -88,7 +88,7 @@ def test_a_fire_is_claimed_once(tmp_path: Path) -> None:
     )
     (row,) = ledger.history()
     assert (row["status"], row["summary"], row["trigger"]) == ("OK", "fine", "schedule")
-    assert ledger.metrics_of(first)[0]["value"] == 42.0
+    assert ledger.metrics_of(first.id)[0]["value"] == 42.0
     assert ledger.last_fires() == {("t", "h"): START}
 
 
@@ -117,16 +117,14 @@ def test_retention_folds_old_metrics_into_hours_and_drops_old_runs(tmp_path: Pat
     now = START + timedelta(days=100)
     for minutes, value in ((0, 10.0), (20, 30.0), (70, 50.0)):
         at = START + timedelta(minutes=minutes)
-        run_id = ledger.claim(FireKey("disk", "h", at), "schedule")
-        assert run_id is not None
-        ledger.complete(
-            run_id, Outcome(Status.OK, "ok", at, at, 0.1, 0), [Perfdatum("used", value)]
-        )
+        claim = ledger.claim(FireKey("disk", "h", at), "schedule")
+        assert claim is not None
+        ledger.complete(claim, Outcome(Status.OK, "ok", at, at, 0.1, 0), [Perfdatum("used", value)])
     recent = now - timedelta(hours=1)
-    run_id = ledger.claim(FireKey("disk", "h", recent), "schedule")
-    assert run_id is not None
+    claim = ledger.claim(FireKey("disk", "h", recent), "schedule")
+    assert claim is not None
     ledger.complete(
-        run_id, Outcome(Status.OK, "ok", recent, recent, 0.1, 0), [Perfdatum("used", 90.0)]
+        claim, Outcome(Status.OK, "ok", recent, recent, 0.1, 0), [Perfdatum("used", 90.0)]
     )
     pruned = apply_retention(
         ledger.engine,
@@ -153,3 +151,14 @@ def test_retention_folds_old_metrics_into_hours_and_drops_old_runs(tmp_path: Pat
     )
     assert (gone.runs, gone.hourly_deleted) == (3, 2)
     assert len(ledger.history()) == 1
+
+
+def test_the_head_revision_maintd_knows_is_alembics(tmp_path: Path) -> None:
+    from alembic.script import ScriptDirectory  # noqa: PLC0415
+
+    from maintd.store.migrate import HEAD, _config, current_revision  # noqa: PLC0415
+
+    assert ScriptDirectory.from_config(_config()).get_current_head() == HEAD
+    ledger = open_store(str(tmp_path / "m.db"))
+    assert current_revision(ledger.engine) == HEAD
+    open_store(str(tmp_path / "m.db"))  # a current database opens without migrating
