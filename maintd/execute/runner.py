@@ -56,7 +56,9 @@ class Runner:
         self.ssh = ssh_pool or SshPool(ssh_targets)
         if ssh_pool is not None:
             ssh_pool.retarget(ssh_targets)
-        self.local = LocalTransport()
+        self.local = LocalTransport(
+            {name: t.max_sessions for name, t in self.targets.items() if t.transport == "local"}
+        )
         self.overrides = transports or {}
         self.max_workers = max_workers or min(MAX_WORKERS, calendar.defaults.concurrency.total)
         self.sleep: Callable[[float], None] = time.sleep

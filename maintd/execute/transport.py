@@ -11,6 +11,7 @@ import os
 import selectors
 import signal
 import subprocess
+import threading
 import time
 from dataclasses import dataclass
 from typing import Protocol
@@ -91,9 +92,25 @@ def classify_exit(exit_code: int, stderr: bytes, timeout: float) -> tuple[Status
 
 class LocalTransport:
     """Runs requests on the maintenance host itself, through the same /bin/sh line and stdin
-    script as over SSH, so a plugin behaves the same whichever way it is reached."""
+    script as over SSH, so a plugin behaves the same whichever way it is reached.
+
+    ``limits``: how many checks may run at once per local host name (the host's
+    ``concurrency``, as the SSH pool's sessions are for remote hosts); others wait their turn.
+    """
+
+    def __init__(self, limits: dict[str, int] | None = None) -> None:
+        self._slots = {
+            host: threading.BoundedSemaphore(limit) for host, limit in (limits or {}).items()
+        }
 
     def run(self, request: ExecRequest) -> RawOutput:
+        slot = self._slots.get(request.host)
+        if slot is None:
+            return self._run(request)
+        with slot:
+            return self._run(request)
+
+    def _run(self, request: ExecRequest) -> RawOutput:
         started = time.monotonic()
         try:
             process = subprocess.Popen(  # noqa: S603 - fixed argv, the script comes on stdin

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shlex
 import subprocess
+import threading
+import time
 from pathlib import Path
 
 from maintd.config.model import Calendar
@@ -11,11 +13,13 @@ from maintd.execute import RawOutput, Runner
 from maintd.execute.fake import FakeTransport
 from maintd.execute.request import (
     build_plugin_request,
+    build_program_request,
     environment_preamble,
     format_value,
     plugin_script,
     remote_command,
 )
+from maintd.execute.transport import LocalTransport
 from maintd.pipeline import interpret
 from maintd.plugins import load_catalog
 from maintd.status import Status
@@ -138,3 +142,21 @@ def test_a_local_host_runs_through_the_local_transport() -> None:
 def test_stderr_alone_becomes_the_summary() -> None:
     result = interpret(RawOutput(3, b"", b"check_x: cannot open /dev/sda\nmore\n", 0.1))
     assert (result.status, result.summary) == (Status.UNKNOWN, "check_x: cannot open /dev/sda")
+
+
+def test_the_local_host_runs_no_more_checks_at_once_than_its_limit() -> None:
+    def elapsed(transport: LocalTransport, host: str) -> float:
+        request = build_program_request(
+            host=host, task="t", argv=["/bin/sleep", "0.4"], timeout=5, become=False
+        )
+        threads = [threading.Thread(target=transport.run, args=(request,)) for _ in range(3)]
+        started = time.monotonic()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return time.monotonic() - started
+
+    limited = LocalTransport({"self": 1})
+    assert elapsed(limited, "self") >= 1.2  # one after the other
+    assert elapsed(limited, "other") < 1.0  # a host without a limit: all at once
