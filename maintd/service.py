@@ -118,6 +118,7 @@ class MaintenanceService:
             f"stopped ({left} checks still running, {interrupted} interrupted)"
         )
         self.processor.log.close()
+        self.ledger.close()
 
     def heartbeat_age(self) -> float:
         return self.scheduler.heartbeat_age() if self.scheduler else 0.0

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.postgres import PostgresServer, postgres_available
 from tests.sshd import SshdCluster, sshd_available
 
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -23,6 +24,17 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshdCluster]:
     started = SshdCluster(tmp_path_factory.mktemp("sshd"), hosts=8).start()
     yield started
     started.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server on 127.0.0.1 (superuser postgres, trust on loopback)."""
+    reason = postgres_available()
+    if reason:
+        pytest.skip(reason)
+    server = PostgresServer().start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

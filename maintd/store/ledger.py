@@ -68,6 +68,10 @@ class Ledger:
         self._complete = update(runs).where(runs.c.id == bindparam("run_id"))
         self._measure = metrics.insert()
 
+    def close(self) -> None:
+        """Close the database connections."""
+        self.engine.dispose()
+
     def claim(
         self,
         fire: FireKey,
