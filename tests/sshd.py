@@ -121,6 +121,7 @@ class SshdCluster:
                 process.kill()
                 process.wait()
         self.processes.clear()
+        forget_key(self.user, (self.directory / "client_key.pub").read_text())
 
     def calendar_text(
         self, tasks: str = "tasks: []\n", plugin_dirs: list[str] | None = None
@@ -196,7 +197,8 @@ def descendants(pid: int) -> list[int]:
 
 def ensure_user(name: str, public_key: str) -> None:
     """Create the test account if needed (shell /bin/sh, no password, usable by sshd without
-    PAM) and authorise ``public_key`` for it."""
+    PAM) and authorise ``public_key`` for it, beside the keys of other test sessions running
+    on the same machine (each has its own cluster and key; overwriting would lock them out)."""
     try:
         pwd.getpwnam(name)
     except KeyError:
@@ -210,9 +212,18 @@ def ensure_user(name: str, public_key: str) -> None:
     ssh_dir = Path(account.pw_dir) / ".ssh"
     ssh_dir.mkdir(mode=0o700, exist_ok=True)
     keys = ssh_dir / "authorized_keys"
-    keys.write_text(public_key)
+    with keys.open("a") as file:  # appending one line at once: sessions may start together
+        file.write(public_key if public_key.endswith("\n") else public_key + "\n")
     for path in (ssh_dir, keys):
         os.chown(path, account.pw_uid, account.pw_gid)
+
+
+def forget_key(name: str, public_key: str) -> None:
+    """Remove a stopped cluster's key from the test account's authorized keys."""
+    with contextlib.suppress(KeyError, FileNotFoundError):
+        keys = Path(pwd.getpwnam(name).pw_dir) / ".ssh" / "authorized_keys"
+        kept = [line for line in keys.read_text().splitlines() if line != public_key.strip()]
+        keys.write_text("".join(f"{line}\n" for line in kept))
 
 
 def _keygen(path: Path) -> None:

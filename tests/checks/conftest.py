@@ -58,13 +58,15 @@ class RunCheck(Protocol):
         where: str = "ssh",
         timeout: str = "120s",
         become: bool = False,
+        command: list[str] | None = None,
     ) -> Checked: ...
 
 
 @pytest.fixture
 def run_check(cluster: SshdCluster, tmp_path: Path) -> Iterator[RunCheck]:
     """Run a built-in plugin: ``where`` is "ssh" (h1 as the test account), "ssh-root" (h1 as
-    root) or "local" (the maintenance host, as the user running the tests)."""
+    root) or "local" (the maintenance host, as the user running the tests). With ``command``,
+    the task runs that program (a Monitoring Plugin by path) instead of ``check``."""
     runners: list[Runner] = []
 
     def run(
@@ -74,11 +76,16 @@ def run_check(cluster: SshdCluster, tmp_path: Path) -> Iterator[RunCheck]:
         where: str = "ssh",
         timeout: str = "120s",
         become: bool = False,
+        command: list[str] | None = None,
     ) -> Checked:
-        task = {
-            "name": "t", "check": check, "hosts": ["target"], "schedule": {"every": "1h"},
-            "timeout": timeout, "params": params or {}, "become": become,
+        task: dict[str, Any] = {
+            "name": "t", "hosts": ["target"], "schedule": {"every": "1h"},
+            "timeout": timeout, "become": become,
         }  # fmt: skip
+        if command:
+            task["command"] = command
+        else:
+            task.update(check=check, params=params or {})
         text = cluster.calendar_text("tasks: [" + json.dumps(task) + "]\n")
         if where == "local":
             target = "  target: {transport: local}\n"
