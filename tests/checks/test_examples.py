@@ -35,17 +35,25 @@ EXAMPLE = load_calendar(REPOSITORY / "schedules").calendar
 PLANNER = Planner(EXAMPLE)
 PLUGIN_ANSWERS = {Status.OK, Status.WARNING, Status.CRITICAL, Status.UNKNOWN}
 # Tasks that must be OK here, not merely answered.
-MUST_BE_OK = {"pg-backup", "pg-vacuum", "sqlite-optimise", "memory", "self-memory"}
+MUST_BE_OK = {
+    "pg-backup", "pg-restore-drill", "pg-vacuum", "ledger-backup", "sqlite-optimise",
+    "memory", "self-memory", "latency",
+}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
 def scratch() -> Iterator[Path]:
     """A directory the SSH test account can write (pytest's own tmp_path is root's only)."""
-    directory = Path(tempfile.mkdtemp(prefix="maintd-examples-"))
-    account = pwd.getpwnam(TEST_USER)
-    os.chown(directory, account.pw_uid, account.pw_gid)
+    directory = _account_dir(Path(tempfile.mkdtemp(prefix="maintd-examples-")))
     yield directory
     shutil.rmtree(directory, ignore_errors=True)
+
+
+def _account_dir(directory: Path) -> Path:
+    directory.mkdir(exist_ok=True)
+    account = pwd.getpwnam(TEST_USER)
+    os.chown(directory, account.pw_uid, account.pw_gid)
+    return directory
 
 
 @pytest.fixture(scope="module")
@@ -64,11 +72,12 @@ def _params(task: Task, scratch: Path, postgres: PostgresServer) -> dict[str, An
     params = dict(task.params)
     if "dest" in params:
         params["dest"] = str(scratch / task.name)
+        _account_dir(Path(params["dest"]))  # backup_sqlite writes only to an existing one
     if task.check == "backup_freshness":
         params["dir"] = str(scratch / "pg-backup")
     if task.check in ("backup_postgres", "db_optimise_postgres"):
         params.update(db_host="127.0.0.1", db_port=postgres.port, db_user="postgres")
-    if task.check == "db_optimise_sqlite":
+    if task.check in ("db_optimise_sqlite", "backup_sqlite"):
         ledger_path = scratch / "maintd.db"
         ledger = open_store(str(ledger_path))
         ledger.claim(FireKey("disk", "self", datetime(2026, 11, 25, tzinfo=UTC)), "schedule")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -26,6 +27,6 @@ def test_the_demo_runs_the_daemon_on_the_example_calendar(tmp_path: Path) -> Non
     assert "== maintd run schedules for 3s" in done.stdout
     (day_log,) = (tmp_path / "logs").glob("*.log")
     text = day_log.read_text()
-    assert "EVENT       started: 34 jobs from schedules" in text
+    assert re.search(r"EVENT       started: \d+ jobs from schedules", text), text
     assert "EVENT       stopped (0 checks still running" in text
     assert (tmp_path / "maintd.db").stat().st_mode & 0o777 == 0o600
