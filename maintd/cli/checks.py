@@ -54,6 +54,12 @@ def check(
     task = _find_task(calendar.tasks, task_name)
     if task.disruptive and not force:
         raise UsageError(f"{task.name} is disruptive (it may interrupt service): add --force")
+    plugin = catalog.get(task.check or "")
+    if plugin is not None and plugin.spec.disruptive and not force:
+        raise UsageError(
+            f"{task.name} runs {plugin.spec.name}, which changes the host "
+            f"({plugin.spec.summary.rstrip('.')}): add --force"
+        )
     names = _chosen_hosts(HostSelector(calendar).select(task), hosts, task.name)
     runner = Runner(calendar, catalog)
     try:

@@ -70,6 +70,14 @@ class PluginSpec(CalendarModel):
     description: str | None = Field(None, description="More about it.")
     params: dict[str, ParamSpec] = Field(default_factory=dict, description="Its parameters.")
     perfdata: list[str] = Field(default_factory=list, description="Labels of its measurements.")
+    disruptive: bool = Field(
+        False,
+        description=(
+            "It changes the host when it runs (writes backups, rewrites tables): `maintd check` "
+            "runs its tasks only with --force. Whether a task may disturb service (windows, "
+            "freezes) is the task's own `disruptive`."
+        ),
+    )
 
     @field_validator("name")
     @classmethod

@@ -18,6 +18,10 @@ tasks:
   - {name: mixed, check: test_status, hosts: [h1, h2], schedule: {every: 5m}, params: {code: 1}}
   - {name: reboot, check: test_status, hosts: [h1], schedule: {every: 5m, window: w},
      disruptive: true}
+  - {name: backup, check: backup_freshness, hosts: [h1], schedule: {every: 5m},
+     params: {dir: /nonexistent}}
+  - {name: vacuum, check: db_optimise_sqlite, hosts: [h1], schedule: {every: 5m},
+     params: {path: /nonexistent.db}}
 windows:
   w: {cron: "0 1 * * *", duration: 1h}
 """
@@ -64,6 +68,13 @@ def test_check_refuses_unknown_tasks_hosts_and_unforced_disruptive_tasks(calenda
     disruptive = maintd("check", "reboot", calendar=calendar)
     assert disruptive.exit_code == 2 and "--force" in disruptive.output
     assert maintd("check", "reboot", "--force", calendar=calendar).exit_code == 0
+    # A plugin that changes the host (its header says disruptive) needs --force too; a
+    # read-only one does not.
+    changes = maintd("check", "vacuum", calendar=calendar)
+    assert changes.exit_code == 2
+    assert "vacuum runs db_optimise_sqlite, which changes the host" in changes.output
+    assert maintd("check", "vacuum", "--force", calendar=calendar).exit_code == 3  # no such file
+    assert maintd("check", "backup", calendar=calendar).exit_code == 2  # CRITICAL: no such dir
 
 
 def test_check_of_an_unreachable_host_exits_3(calendar: Path, cluster: SshdCluster) -> None:
