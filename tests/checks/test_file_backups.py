@@ -8,6 +8,7 @@ root directory the account cannot enter) and removes it afterwards.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import pwd
 import shutil
@@ -59,7 +60,16 @@ def make_tree(root: Path) -> dict[str, bytes]:
     return files
 
 
-def archives(dest: Path, name: str = "files") -> list[Path]:
+def default_name(*paths: Path) -> str:
+    """backup_files' name when the task gives none: the basename of the alphabetically first
+    path and 8 hex digits of the SHA-256 of the host name and the sorted paths (the SSH host
+    is this machine)."""
+    ordered = sorted({str(path) for path in paths})
+    key = "".join(f"{line}\n" for line in [os.uname().nodename, *ordered]).encode()
+    return f"{Path(ordered[0]).name}-{hashlib.sha256(key).hexdigest()[:8]}"
+
+
+def archives(dest: Path, name: str) -> list[Path]:
     return sorted(dest.glob(f"{name}-{STAMP}.tar.gz"))
 
 
@@ -89,7 +99,8 @@ def test_an_archive_and_its_manifest_are_written_and_verify(
     checked = run_check("backup_files", {"paths": [str(source), str(single)], "dest": str(dest)})
 
     assert checked.status == Status.OK, checked
-    [archive] = archives(dest)
+    [archive] = archives(dest, default_name(source, single))
+    assert archive.name.startswith("single.conf-"), "the alphabetically first path's basename"
     manifest = Path(f"{archive}.sha256")
     assert sorted(path.name for path in dest.iterdir()) == [archive.name, manifest.name]
     assert f"{archive}," in checked.summary and "verified" in checked.summary
@@ -123,27 +134,70 @@ def test_retention_keeps_the_newest_and_removes_the_oldest_with_their_manifests(
     dest = work / "dest"
     dest.mkdir()
     give_to_test_account(dest)
-    older = [f"files-2024010{day}T020000Z.tar.gz" for day in (1, 2, 3)]
-    for name in older:
-        (dest / name).write_bytes(b"old")
-        (dest / f"{name}.sha256").write_text(f"0  {name}\n")
-    # Not this plugin's names: never touched.
-    bystanders = ["other-20230101T000000Z.tar.gz", "files-manual.tar.gz", "notes.txt"]
-    for name in bystanders:
-        (dest / name).write_text("keep me")
+    name = default_name(source)
+    older = [f"{name}-2024010{day}T020000Z.tar.gz" for day in (1, 2, 3)]
+    for archive in older:
+        (dest / archive).write_bytes(b"old")
+        (dest / f"{archive}.sha256").write_text(f"0  {archive}\n")
+    # Not this task's names (another task's, an older version's default): never touched.
+    bystanders = [
+        "other-20230101T000000Z.tar.gz",
+        "files-20230101T000000Z.tar.gz",
+        f"{name}-manual.tar.gz",
+        "notes.txt",
+    ]
+    for bystander in bystanders:
+        (dest / bystander).write_text("keep me")
 
     checked = run_check("backup_files", {"paths": [str(source)], "dest": str(dest), "keep": 2})
 
     assert checked.status == Status.OK, checked
     assert "2 kept, 2 pruned" in checked.summary
-    kept = archives(dest)
+    kept = archives(dest, name)
     assert [path.name for path in kept][0] == older[2]
     assert len(kept) == 2
-    for name in older[:2]:
-        assert not (dest / name).exists() and not (dest / f"{name}.sha256").exists()
+    for archive in older[:2]:
+        assert not (dest / archive).exists() and not (dest / f"{archive}.sha256").exists()
     assert (dest / f"{older[2]}.sha256").exists()
-    for name in bystanders:
-        assert (dest / name).exists()
+    for bystander in bystanders:
+        assert (dest / bystander).exists()
+
+
+def test_tasks_without_a_name_keep_their_own_archives_in_a_shared_dest(
+    run_check: RunCheck, work: Path
+) -> None:
+    """Two tasks archiving different paths into one dest with keep 1, neither naming its
+    archives: each run's retention must leave the other task's only archive alone."""
+    first, second = work / "one" / "conf", work / "two" / "conf"
+    for source in (first, second):
+        make_tree(source)
+    dest = work / "dest"
+    dest.mkdir()
+    give_to_test_account(dest)
+    for source in (first, second, first):
+        checked = run_check("backup_files", {"paths": [str(source)], "dest": str(dest), "keep": 1})
+        assert checked.status == Status.OK, checked
+    names = {default_name(first), default_name(second)}
+    assert len(names) == 2 and all(name.startswith("conf-") for name in names), names
+    for name in names:
+        assert len(archives(dest, name)) == 1, sorted(path.name for path in dest.iterdir())
+    assert len(list(dest.iterdir())) == 4  # two archives, two manifests
+
+
+def test_an_explicit_name_names_the_archives_as_before(run_check: RunCheck, work: Path) -> None:
+    source = work / "src"
+    make_tree(source)
+    dest = work / "dest"
+    dest.mkdir()
+    give_to_test_account(dest)
+    (dest / "files-20240101T000000Z.tar.gz").write_bytes(b"old")  # its own, to prune
+    checked = run_check(
+        "backup_files",
+        {"paths": [str(source)], "dest": str(dest), "keep": 1, "name": "files"},
+    )
+    assert checked.status == Status.OK, checked
+    [archive] = archives(dest, "files")
+    assert sorted(path.name for path in dest.iterdir()) == [archive.name, f"{archive.name}.sha256"]
 
 
 def test_an_unreadable_source_is_critical_and_leaves_no_archive(
@@ -173,13 +227,13 @@ def test_a_destination_inside_a_source_is_left_out_of_the_archive(
     dest = source / "backups"
     dest.mkdir()
     give_to_test_account(dest)
-    earlier = dest / "files-20240101T000000Z.tar.gz"
+    earlier = dest / f"{default_name(source)}-20240101T000000Z.tar.gz"
     earlier.write_bytes(b"an earlier archive")
 
     checked = run_check("backup_files", {"paths": [str(source)], "dest": str(dest)})
 
     assert checked.status == Status.OK, checked
-    newest = archives(dest)[-1]
+    newest = archives(dest, default_name(source))[-1]
     members = listing(newest)
     assert f"{str(source).lstrip('/')}/a.txt" in members
     assert not [member for member in members if "/backups" in member], members
@@ -243,7 +297,7 @@ def test_a_file_growing_while_read_gives_a_warning(run_check: RunCheck, work: Pa
 
     assert checked.status == Status.WARNING, checked
     assert "file changed as we read it" in checked.summary
-    [archive] = archives(dest)  # a warning still leaves a verified archive
+    [archive] = archives(dest, default_name(source))  # a warning still leaves a verified one
     assert "verified" in checked.summary
     assert Path(f"{archive}.sha256").exists()
 

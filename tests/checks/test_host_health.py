@@ -6,18 +6,96 @@ a network namespace with a veth pair, where nftables drops every second echo req
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import secrets
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from maintd.status import Status
 from tests.checks.conftest import RunCheck
+from tests.conftest import REPOSITORY
+
+CHECKS = REPOSITORY / "checks"
+
+# --- Python 3.6: what the oldest target hosts (RHEL 8's platform python) run -----------------
+
+PYTHON_PLUGINS = sorted(
+    path.name
+    for path in CHECKS.iterdir()
+    if path.is_file() and "python" in path.read_text(encoding="utf-8").split("\n", 1)[0]
+)
+SUBPROCESS_CALLS = {"run", "Popen", "check_output", "check_call", "call"}
+KEYWORDS_37 = {"capture_output", "text"}  # subprocess, Python 3.7
+ATTRIBUTES_37 = {  # datetime/date, contextlib, str, time, functools: 3.7 and later
+    "fromisoformat", "fromisocalendar", "nullcontext", "removeprefix", "removesuffix",
+    "isascii", "time_ns", "monotonic_ns", "perf_counter_ns", "cached_property",
+}  # fmt: skip
+MODULE_CALLS_37 = {("asyncio", "run"), ("shlex", "join"), ("math", "prod"), ("math", "isqrt")}
+MODULES_37 = {"dataclasses", "contextvars", "zoneinfo", "graphlib", "tomllib"}
+
+
+def newer_than_36(source: str) -> list[str]:
+    """Syntax (ast.parse with feature_version 3.6 raises on it) and a static list of standard
+    library APIs that Python 3.6 lacks."""
+    found = []
+    for node in ast.walk(ast.parse(source, feature_version=(3, 6))):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in SUBPROCESS_CALLS
+        ):
+            found += [
+                f"line {node.lineno}: {node.func.attr}({keyword.arg}=)"
+                for keyword in node.keywords
+                if keyword.arg in KEYWORDS_37
+            ]
+        if isinstance(node, ast.Attribute):
+            owner = node.value.id if isinstance(node.value, ast.Name) else None
+            if node.attr in ATTRIBUTES_37 or (owner, node.attr) in MODULE_CALLS_37:
+                found.append(f"line {node.lineno}: .{node.attr}")
+        if isinstance(node, ast.Import):
+            found += [f"line {node.lineno}: import {alias.name}" for alias in node.names
+                      if alias.name.split(".")[0] in MODULES_37]  # fmt: skip
+        if isinstance(node, ast.ImportFrom) and (
+            (node.module or "").split(".")[0] in MODULES_37
+            or (node.module == "__future__" and any(a.name == "annotations" for a in node.names))
+        ):
+            found.append(f"line {node.lineno}: from {node.module} import")
+    return found
+
+
+def test_the_python_plugins_find_python_plugins() -> None:
+    assert {"smart_health", "temperature", "log_errors"} <= set(PYTHON_PLUGINS)
+
+
+@pytest.mark.parametrize("name", PYTHON_PLUGINS)
+def test_python_plugins_run_on_python_3_6(name: str) -> None:
+    source = (CHECKS / name).read_text(encoding="utf-8")
+    compile(source, str(CHECKS / name), "exec")  # no __pycache__ is written
+    assert newer_than_36(source) == []
+
+
+def test_the_python_3_6_guard_sees_what_it_looks_for() -> None:
+    old = (
+        "import subprocess, asyncio, datetime\n"
+        "subprocess.run(['x'], capture_output=True)\n"
+        "subprocess.check_output(['x'], text=True)\n"
+        "asyncio.run(main())\n"
+        "datetime.date.fromisoformat('2026-01-01')\n"
+        "from dataclasses import dataclass\n"
+    )
+    assert len(newer_than_36(old)) == 5
+    with pytest.raises(SyntaxError):
+        newer_than_36("if (n := 1):\n    pass\n")
+    assert newer_than_36("subprocess.run(['x'], stdout=PIPE, universal_newlines=True)\n") == []
+
 
 # --- load -----------------------------------------------------------------------------------
 
@@ -89,6 +167,22 @@ def test_load_unknown_on_bad_input(run_check: RunCheck, tmp_path: Path) -> None:
 
 
 @pytest.fixture
+def start_named(tmp_path: Path) -> Iterator[Callable[[str], None]]:
+    """Starts copies of sleep under given names (the kernel keeps 15 characters)."""
+    processes: list[subprocess.Popen[bytes]] = []
+
+    def start(name: str) -> None:
+        binary = tmp_path / name
+        shutil.copy(shutil.which("sleep") or "/bin/sleep", binary)
+        processes.append(subprocess.Popen([str(binary), "120"]))
+
+    yield start
+    for process in processes:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture
 def named_process(tmp_path: Path) -> Iterator[str]:
     """A running process whose name is unique: a copy of sleep with a 20-character name (the
     kernel keeps 15 of them)."""
@@ -131,7 +225,45 @@ def test_service_active_names_what_is_missing(run_check: RunCheck, named_process
     assert checked.status == Status.UNKNOWN and "nothing to check" in checked.summary, checked
 
 
+def test_service_active_compares_process_names_exactly(
+    run_check: RunCheck, start_named: Callable[[str], None]
+) -> None:
+    tag = secrets.token_hex(4)
+    start_named(f"mdtx{tag}")  # a dot in a pattern would match this x
+    start_named(f"mdt.{tag}.4")  # like php-fpm7.4
+    start_named(f"(mdt-{tag})")  # like (sd-pam): parentheses are a group in a pattern
+    wanted = [f"mdt.{tag}.4", f"(mdt-{tag})", f"mdt.{tag}", f"mdt-{tag}", f"mdt.{tag[:-1]}."]
+    checked = run_check("service_active", {"processes": wanted})
+    assert checked.status == Status.CRITICAL, checked
+    assert f"OK process mdt.{tag}.4: 1 running" in checked.long_output
+    assert f"OK process (mdt-{tag}): 1 running" in checked.long_output
+    for name in wanted[2:]:
+        assert f"CRITICAL process {name}: not running" in checked.long_output
+    assert checked.perfdata["processes_running"].value == 2
+    assert checked.summary.startswith("SERVICE CRITICAL - 3 of 5 need attention")
+
+
 # --- temperature --------------------------------------------------------------------------
+
+
+def run_with_env(run_check: RunCheck, plugin: str, **env: str) -> Any:
+    """A plugin run through maintd (here) with environment variables no calendar can give:
+    params are typed there, and a YAML float cannot be written nan or inf in JSON."""
+    assignments = [f"{name}={value}" for name, value in env.items()]
+    return run_check("", command=["/usr/bin/env", *assignments, str(CHECKS / plugin)],
+                     where="local")  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "value"), [("WARN", "nan"), ("CRIT", "inf"), ("WARN", "-inf")])
+def test_temperature_refuses_thresholds_that_never_alert(
+    run_check: RunCheck, tmp_path: Path, name: str, value: str
+) -> None:
+    sysfs = fake_sysfs(tmp_path / "sys", nvme_millidegrees=99000)  # would be CRITICAL
+    env = {f"MAINTD_{name}": value, "MAINTD_SYSFS_ROOT": sysfs}
+    checked = run_with_env(run_check, "temperature", **env)
+    assert checked.status == Status.UNKNOWN, checked
+    expected = f"TEMPERATURE UNKNOWN - parameter {name.lower()} is not a finite number: {value!r}"
+    assert checked.summary == expected
 
 
 def real_sensors() -> bool:
@@ -268,6 +400,77 @@ def test_smart_health_reports_what_smartctl_says_of_a_device(run_check: RunCheck
         in checked.summary
     )
     assert checked.perfdata == {}
+
+
+@pytest.mark.parametrize("where", ["ssh", "ssh-root"])
+def test_smart_health_passes_nothing_but_a_device_and_its_type(
+    run_check: RunCheck, where: str
+) -> None:
+    bad = [
+        "/dev/sda -s off",  # would disable SMART on the drive
+        "/dev/sda -t long",  # would start a self-test
+        "-s off /dev/sda",
+        "/dev/sda -d sat -s off",
+        "/dev/sda -d sat;reboot",
+        "/dev/sda -d",
+        "sda",
+        "/dev/",
+    ]
+    checked = run_check("smart_health", {"devices": ["/dev/null", *bad]}, where=where)
+    assert checked.status == Status.UNKNOWN, checked
+    assert checked.summary == (
+        "SMART UNKNOWN - parameter devices: not a /dev/ path optionally followed by -d TYPE"
+        " (nothing was run): " + ", ".join(repr(entry) for entry in bad)
+    )
+    # smartctl never ran: it would have said "/dev/null: Unable to detect device type".
+    assert "null" not in checked.summary + checked.long_output
+
+
+def test_smart_health_names_drives_behind_one_controller_apart(run_check: RunCheck) -> None:
+    devices = ["/dev/bus/0 -d megaraid,0", "/dev/bus/0 -d megaraid,1", "/dev/null -d sat"]
+    checked = run_check("smart_health", {"devices": devices}, where="ssh-root")
+    assert checked.status == Status.UNKNOWN, checked
+    for n in (0, 1):  # smartctl ran for each, and each answer is named apart
+        assert (
+            f"UNKNOWN bus/0 megaraid,{n}: cannot read SMART health (Smartctl open device: "
+            f"/dev/bus/0 [megaraid_disk_0{n}] failed"
+        ) in checked.long_output
+    assert "UNKNOWN null: cannot read SMART health" in checked.long_output
+
+
+def smart_health_module() -> dict[str, Any]:
+    """The plugin's functions, without running main (and without writing __pycache__)."""
+    path = CHECKS / "smart_health"
+    namespace: dict[str, Any] = {"__name__": "smart_health_under_test"}
+    exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"), namespace)  # noqa: S102
+    return namespace
+
+
+def test_smart_health_perfdata_labels_stay_distinct() -> None:
+    plugin = smart_health_module()
+    devices = [
+        ("/dev/bus/0", ["-d", "megaraid,0"]),
+        ("/dev/bus/0", ["-d", "megaraid,1"]),
+        ("/dev/sda", []),
+        ("/dev/sdb", ["-d", "sat"]),
+        ("/dev/nvme0", ["-d", "nvme"]),
+        ("/dev/nvme0", ["-d", "sat"]),
+        ("/dev/sdc", ["-d", "sat,12"]),
+        ("/dev/sd-d", []),
+        ("/dev/sd.d", []),  # the same slug as sd-d's (sd_d): told apart by a number
+    ]
+    names = plugin["device_names"](devices)
+    assert names == [
+        "bus/0 megaraid,0", "bus/0 megaraid,1", "sda", "sdb", "nvme0 nvme", "nvme0 sat",
+        "sdc sat,12", "sd-d", "sd.d #2",
+    ]  # fmt: skip
+    results = [(name, 0, "", {"pending_sectors": 0, "temp_c": 30}) for name in names]
+    labels = [item.split("=")[0] for item in plugin["perfdata"](results).split()]
+    assert labels[:2] == ["pending_sectors", "temp_c"]
+    per_device = labels[2:]
+    assert len(per_device) == len(set(per_device)) == 2 * len(devices)
+    assert "pending_sectors_bus_0_megaraid_1" in per_device
+    assert "temp_c_sda" in per_device and "temp_c_sd_d_2" in per_device
 
 
 # --- net_latency -----------------------------------------------------------------------------

@@ -22,8 +22,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from maintd.status import Status
-from tests.checks.conftest import RunCheck
+from tests.checks.conftest import Checked, RunCheck
+from tests.conftest import REPOSITORY
 from tests.sshd import TEST_USER, free_port
+
+LOG_ERRORS = REPOSITORY / "checks" / "log_errors"
 
 
 @pytest.fixture
@@ -245,6 +248,151 @@ def test_log_errors_journal_mode_without_journald_is_unknown(
     assert "journal -u ssh: journalctl finds no journal files readable by" in checked.summary
     assert "journald not running" in checked.summary
     assert not list(state_dir.iterdir())  # nothing recorded from a journal it could not read
+
+
+def run_log_errors_with_env(run_check: RunCheck, timeout: str = "60s", **env: str) -> Checked:
+    """log_errors run through maintd (here) with environment variables no calendar can give:
+    params are typed there (a float cannot be nan in JSON), and PATH cannot be set."""
+    assignments = [f"{name}={value}" for name, value in env.items()]
+    command = ["/usr/bin/env", *assignments, str(LOG_ERRORS)]
+    return run_check("", command=command, where="local", timeout=timeout)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("WARN", "nan"), ("CRIT", "inf"), ("CRIT", "NaN"), ("JOURNAL_TIMEOUT_S", "inf")],
+)
+def test_log_errors_refuses_thresholds_that_never_alert(
+    run_check: RunCheck, shared_dir: Path, name: str, value: str
+) -> None:
+    log = shared_dir / "app.log"
+    append(log, lines("ERROR", 3))
+    env = {"MAINTD_FILES": str(log), "MAINTD_PATTERN": "ERROR", f"MAINTD_{name}": value}
+    checked = run_log_errors_with_env(run_check, **env, MAINTD_STATE_DIR=str(shared_dir))
+    assert checked.status == Status.UNKNOWN, checked
+    assert checked.summary == (
+        f"LOG UNKNOWN - parameter {name.lower()} is not a finite number: {value!r}"
+    )
+    checked = run_log_errors_with_env(
+        run_check, MAINTD_JOURNAL="1", MAINTD_PATTERN="x", MAINTD_JOURNAL_TIMEOUT_S="0"
+    )
+    assert checked.summary == "LOG UNKNOWN - parameter journal_timeout_s must be above 0"
+
+
+# A stand-in for journalctl, first in PATH. There is no journald on this machine, so these
+# tests exercise log_errors' own logic (the cursor it keeps and passes back, its deadline, its
+# reading of stderr) against a program that answers as journalctl does (`--show-cursor` prints
+# "-- cursor: ..." after the entries, none when no entry was shown), not journald itself.
+FAKE_JOURNALCTL = r"""#!/bin/sh
+case " $* " in *" --header "*) echo "File path: /var/log/journal/fake/system.journal"; exit 0;; esac
+printf '%s\n' "$*" >>"$FAKE_DIR/calls"
+case "$FAKE_MODE" in
+stall) sleep 300 & echo $! >"$FAKE_DIR/sleeper"; wait; exit 0;;
+flood) head -c 300000 /dev/zero | tr '\0' w >&2;;  # more than a pipe holds
+esac
+case " $* " in
+*" -n 1 "*)
+    echo "2026-01-01T00:00:00+0000 host app[1]: ERROR before the baseline"
+    echo "-- cursor: s=abc;i=1";;
+*" --after-cursor=s=abc;i=1 "*)
+    echo "2026-01-01T00:01:00+0000 host app[1]: ERROR one"
+    echo "2026-01-01T00:01:01+0000 host app[1]: all fine"
+    echo "2026-01-01T00:01:02+0000 host app[1]: ERROR two"
+    echo "   ERROR a continuation line of a multi-line message"
+    echo "-- cursor: s=abc;i=4";;
+esac
+exit 0
+"""
+
+
+@pytest.fixture
+def fake_journal(tmp_path: Path) -> dict[str, str]:
+    """The environment that puts the stand-in journalctl first in PATH, logging its calls."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "journalctl"
+    fake.write_text(FAKE_JOURNALCTL)
+    fake.chmod(0o755)
+    state = tmp_path / "state"
+    state.mkdir()
+    return {
+        "PATH": f"{bin_dir}:{os.environ['PATH']}", "FAKE_DIR": str(tmp_path),
+        "MAINTD_STATE_DIR": str(state), "MAINTD_PATTERN": "ERROR", "MAINTD_UNIT": "app",
+    }  # fmt: skip
+
+
+def journal_state(env: dict[str, str]) -> dict[str, object]:
+    (state_file,) = Path(env["MAINTD_STATE_DIR"]).glob("*.json")
+    data: dict[str, object] = json.loads(state_file.read_text())
+    return data
+
+
+def test_log_errors_journal_keeps_its_cursor_in_its_state(
+    run_check: RunCheck, fake_journal: dict[str, str]
+) -> None:
+    calls = Path(fake_journal["FAKE_DIR"]) / "calls"
+    first = run_log_errors_with_env(run_check, **fake_journal)
+    assert first.status == Status.OK, first
+    assert "baseline" in first.summary
+    assert calls.read_text() == "-q --no-pager -o short-iso --show-cursor -u app -n 1\n"
+    assert journal_state(fake_journal)["cursor"] == "s=abc;i=1"  # not --cursor-file (242)
+
+    second = run_log_errors_with_env(run_check, **fake_journal)
+    assert second.status == Status.WARNING, second
+    assert calls.read_text().splitlines()[1] == (
+        "-q --no-pager -o short-iso --show-cursor -u app --after-cursor=s=abc;i=1"
+    )
+    assert second.perfdata["errors"].value == 3  # the cursor line is not a log line
+    assert "journal -u app: 2026-01-01T00:01:02+0000 host app[1]: ERROR two" in second.long_output
+    assert journal_state(fake_journal)["cursor"] == "s=abc;i=4"
+
+    # No entry after that cursor: journalctl shows no cursor, and the saved one is kept.
+    third = run_log_errors_with_env(run_check, **fake_journal)
+    assert third.status == Status.OK, third
+    assert third.perfdata["errors"].value == 0
+    assert calls.read_text().splitlines()[2].endswith(" --after-cursor=s=abc;i=4")
+    assert journal_state(fake_journal)["cursor"] == "s=abc;i=4"
+
+
+def test_log_errors_journal_stalled_is_unknown_at_its_deadline(
+    run_check: RunCheck, fake_journal: dict[str, str]
+) -> None:
+    started = time.monotonic()
+    env = {**fake_journal, "FAKE_MODE": "stall", "MAINTD_JOURNAL_TIMEOUT_S": "2"}
+    checked = run_log_errors_with_env(run_check, **env)
+    elapsed = time.monotonic() - started
+    assert checked.status == Status.UNKNOWN, checked
+    assert checked.summary == (
+        "LOG UNKNOWN - journal -u app: journalctl did not finish within 2 s (journal_timeout_s);"
+        " nothing counted, the next run reads on"
+    )
+    assert 2 <= elapsed < 15
+    assert not list(Path(fake_journal["MAINTD_STATE_DIR"]).glob("*.json"))
+    # The whole process group went, its child too (which kept the output pipe open).
+    sleeper = int((Path(fake_journal["FAKE_DIR"]) / "sleeper").read_text())
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            status = Path(f"/proc/{sleeper}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except FileNotFoundError:
+            break
+        if status in ("Z", "X"):
+            break
+        time.sleep(0.05)
+    else:
+        pytest.fail(f"journalctl's child {sleeper} still runs")
+
+
+def test_log_errors_journal_reads_stderr_while_it_reads_stdout(
+    run_check: RunCheck, fake_journal: dict[str, str]
+) -> None:
+    env = {**fake_journal, "FAKE_MODE": "flood", "MAINTD_JOURNAL_TIMEOUT_S": "20"}
+    started = time.monotonic()
+    first = run_log_errors_with_env(run_check, timeout="30s", **env)
+    assert first.status == Status.OK and "baseline" in first.summary, first
+    second = run_log_errors_with_env(run_check, timeout="30s", **env)
+    assert second.perfdata["errors"].value == 3, second
+    assert time.monotonic() - started < 15
 
 
 # --- cert_expiry ------------------------------------------------------------------------------

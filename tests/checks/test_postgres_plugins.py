@@ -78,6 +78,22 @@ def dumps(directory: Path, base: str) -> list[Path]:
     return sorted(directory.glob(f"{base}-{STAMPED}.dump"))
 
 
+def with_password(postgres: PostgresServer, database: str, form: str) -> str:
+    """``database`` as a conninfo or a URI that carries a password (trust authentication
+    ignores it, so a plugin that did not refuse it would succeed)."""
+    if form == "conninfo":
+        return (
+            f"host=127.0.0.1 port={postgres.port} user=postgres password=S3cret dbname={database}"
+        )
+    return f"postgresql://postgres:S3cret@127.0.0.1:{postgres.port}/{database}"
+
+
+def stamps(seconds: int) -> list[str]:
+    """The UTC timestamps a run may name its files with over the next ``seconds``."""
+    now = time.time()
+    return [time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now + offset)) for offset in range(seconds)]
+
+
 def database_exists(postgres: PostgresServer, name: str) -> bool:
     query = f"SELECT count(*) FROM pg_database WHERE datname = '{name}'"  # noqa: S608 - test names
     return postgres.sql(query) == "1"
@@ -141,6 +157,93 @@ def test_backup_of_an_unreachable_server_fails_cleanly(
     assert "pg_dump" in checked.summary and "failed" in checked.summary, checked
     assert "connect" in checked.summary.lower() or "refused" in checked.summary.lower(), checked
     assert list(dest.iterdir()) == [], "no half-written dump is left behind"
+
+
+def test_backup_refuses_a_database_name_that_would_need_changing(
+    run_check: RunCheck, postgres: PostgresServer, database: str, dest: Path
+) -> None:
+    """ "my db" and "my_db" would both be dumped as my_db-*.dump, each task pruning the
+    other's dumps: such a name needs an explicit `name`."""
+    checked = run_check(
+        "backup_postgres",
+        {"database": f"{database} x", "dest": str(dest), **connection(postgres)},
+    )
+    assert checked.status == Status.UNKNOWN, checked
+    assert "set name" in checked.summary, checked
+    assert list(dest.iterdir()) == []
+
+
+def test_tasks_with_distinct_names_keep_their_own_dumps_in_a_shared_dest(
+    run_check: RunCheck, postgres: PostgresServer, database: str, dest: Path
+) -> None:
+    """One database name on two servers (here: reached by name and by a conninfo, with a
+    name each) dumped into one dest with keep 1: neither prunes the other's only dump."""
+    fill(postgres, database)
+    conninfo = f"host=127.0.0.1 port={postgres.port} user=postgres dbname={database}"
+    tasks = [
+        {"database": database, "name": "app-db1", **connection(postgres)},
+        {"database": conninfo, "name": "app-db2"},
+    ]
+    for task in [*tasks, tasks[0]]:
+        checked = run_check("backup_postgres", {**task, "dest": str(dest), "keep": 1})
+        assert checked.status == Status.OK, checked
+    assert len(dumps(dest, "app-db1")) == 1 and len(dumps(dest, "app-db2")) == 1
+    assert len(list(dest.iterdir())) == 2
+    # A conninfo says nothing a file could be named by: without a name it is refused.
+    checked = run_check("backup_postgres", {"database": conninfo, "dest": str(dest)})
+    assert checked.status == Status.UNKNOWN and "set name" in checked.summary, checked
+
+
+@pytest.mark.parametrize(
+    "case",
+    [(check, form) for check in ("backup_postgres", "db_optimise_postgres")
+     for form in ("conninfo", "uri")],
+    ids="-".join,
+)  # fmt: skip
+def test_a_database_carrying_a_password_is_refused_and_never_shown(
+    run_check: RunCheck,
+    postgres: PostgresServer,
+    database: str,
+    dest: Path,
+    case: tuple[str, str],
+) -> None:
+    check, form = case
+    params: dict[str, object] = {"database": with_password(postgres, database, form)}
+    if check == "backup_postgres":
+        params["dest"] = str(dest)
+    checked = run_check(check, params)
+    assert checked.status == Status.UNKNOWN, checked
+    assert "PGPASSFILE" in checked.summary and ".pgpass" in checked.summary, checked
+    assert "S3cret" not in checked.stdout + checked.stderr, checked
+    assert list(dest.iterdir()) == []
+
+
+def test_backup_as_root_never_writes_through_a_symlink_placed_in_dest(
+    run_check: RunCheck, postgres: PostgresServer, database: str, dest: Path
+) -> None:
+    """dest belongs to another user, who places symlinks at every name the dump could be
+    staged under: root's pg_dump must not overwrite their target."""
+    fill(postgres, database)
+    victims = Path(tempfile.mkdtemp(prefix="maintd-victim-"))
+    try:
+        victim = victims / "precious"
+        victim.write_bytes(b"root's own data\n")
+        account = pwd.getpwnam(TEST_USER)
+        for stamp in stamps(30):
+            link = dest / f".{database}-{stamp}.dump.partial"
+            link.symlink_to(victim)
+            os.lchown(link, account.pw_uid, account.pw_gid)
+        checked = run_check(
+            "backup_postgres",
+            {"database": database, "dest": str(dest), **connection(postgres)},
+            where="ssh-root",
+        )
+        assert victim.read_bytes() == b"root's own data\n", "the symlink's target is untouched"
+    finally:
+        shutil.rmtree(victims)
+    assert checked.status == Status.OK, checked
+    [dump] = dumps(dest, database)
+    assert not dump.is_symlink() and dump.stat().st_size > 0
 
 
 def test_restore_drill_restores_compares_and_drops_its_scratch_database(
@@ -255,6 +358,20 @@ def test_restore_drill_never_uses_a_database_it_did_not_make(
     assert list(dest.iterdir()) == [], "refused before dumping"
 
 
+def test_restore_drill_refuses_a_scratch_name_createdb_would_read_as_an_option(
+    run_check: RunCheck, postgres: PostgresServer, database: str, dest: Path
+) -> None:
+    fill(postgres, database)
+    checked = run_check(
+        "backup_postgres",
+        {"database": database, "dest": str(dest), "restore_drill": True,
+         "scratch_database": "-V", **connection(postgres)},
+    )  # fmt: skip
+    assert checked.status == Status.UNKNOWN, checked
+    assert "scratch_database must not start with '-'" in checked.summary, checked
+    assert list(dest.iterdir()) == [], "refused before dumping"
+
+
 # --- db_optimise_postgres ---------------------------------------------------------------------
 
 
@@ -345,3 +462,59 @@ def test_optimise_skips_a_locked_table_with_a_warning_within_lock_timeout(
     assert checked.perfdata["tables_vacuumed"].value == 1  # the other bloated table still is
     assert elapsed < 15, "a held lock must not make the check hang"
     assert vacuum_counts(postgres, database)["deleted"] == 0
+
+
+# psql before 9.6 (RHEL 7's 9.2, say): of several -c options only the last one runs.
+OLD_PSQL = """#!/usr/bin/python3
+import os, sys
+args, last, rest = sys.argv[1:], None, []
+while args:
+    if args[0] == "-c" and len(args) > 1:
+        last, args = args[1], args[2:]
+    else:
+        rest, args = [*rest, args[0]], args[1:]
+os.execv({real!r}, ["psql", *rest, *(["-c", last] if last is not None else [])])
+"""
+
+
+def test_optimise_sets_lock_timeout_with_a_psql_older_than_9_6(
+    run_check: RunCheck,
+    postgres: PostgresServer,
+    database: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With the statements as separate -c options, an old psql ran only the VACUUM: no
+    lock_timeout, and the VACUUM of a locked table waited for ever."""
+    real = shutil.which("psql")
+    assert real is not None
+    old = tmp_path / "old-psql"
+    old.mkdir()
+    (old / "psql").write_text(OLD_PSQL.format(real=real))
+    (old / "psql").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{old}:{os.environ['PATH']}")  # the local run inherits it
+    bloat(postgres, database)
+    holder = subprocess.Popen(
+        ["psql", "-X", "-q", "-A", "-t", postgres.url(database, driver="postgresql")],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdin is not None and holder.stdout is not None
+        holder.stdin.write("BEGIN; LOCK TABLE deleted IN ACCESS EXCLUSIVE MODE; SELECT 'held';\n")
+        holder.stdin.flush()
+        assert holder.stdout.readline().strip() == "held"
+        started = time.monotonic()
+        checked = run_check(
+            "db_optimise_postgres",
+            {"database": database, "lock_timeout": "300ms", **connection(postgres)},
+            where="local",
+            timeout="30s",
+        )
+        elapsed = time.monotonic() - started
+    finally:
+        holder.kill()
+        holder.communicate()
+    assert checked.status == Status.WARNING, checked
+    assert "lock not granted within 300ms" in checked.long_output, checked
+    assert checked.perfdata["tables_vacuumed"].value == 1
+    assert elapsed < 15, "a held lock must not make the check hang"
