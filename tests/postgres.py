@@ -16,6 +16,7 @@ import signal
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -88,6 +89,26 @@ class PostgresServer:
             capture_output=True, text=True, timeout=120, check=True,
         )  # fmt: skip
         return done.stdout.strip()
+
+    @contextlib.contextmanager
+    def holding(self, statement: str, database: str) -> Iterator[None]:
+        """Keep a second session open, inside a transaction that ran ``statement`` (e.g.
+        LOCK TABLE t IN ACCESS EXCLUSIVE MODE), until the block ends."""
+        session = subprocess.Popen(  # noqa: S603
+            ["psql", "-X", "-q", "-A", "-t", self.url(database, driver="postgresql")],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        assert session.stdin is not None and session.stdout is not None
+        try:
+            session.stdin.write(f"BEGIN; {statement}; SELECT 'held';\n")
+            session.stdin.flush()
+            answer = session.stdout.readline().strip()
+            if answer != "held":
+                raise RuntimeError(f"could not run {statement!r}: {answer!r}")
+            yield
+        finally:
+            session.kill()  # the transaction ends with the session, and its locks
+            session.communicate()
 
     def stop(self) -> None:
         pid_file = self.data / "postmaster.pid"

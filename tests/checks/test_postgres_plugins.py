@@ -433,29 +433,21 @@ def test_optimise_leaves_a_clean_database_alone(
     assert vacuum_counts(postgres, database) == {"clean": 0}
 
 
+LOCK_DELETED = "LOCK TABLE deleted IN ACCESS EXCLUSIVE MODE"
+
+
 def test_optimise_skips_a_locked_table_with_a_warning_within_lock_timeout(
     run_check: RunCheck, postgres: PostgresServer, database: str
 ) -> None:
     bloat(postgres, database)
     # Another session holds the table in an open transaction for as long as the test runs.
-    holder = subprocess.Popen(
-        ["psql", "-X", "-q", "-A", "-t", postgres.url(database, driver="postgresql")],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        assert holder.stdin is not None and holder.stdout is not None
-        holder.stdin.write("BEGIN; LOCK TABLE deleted IN ACCESS EXCLUSIVE MODE; SELECT 'held';\n")
-        holder.stdin.flush()
-        assert holder.stdout.readline().strip() == "held"
+    with postgres.holding(LOCK_DELETED, database):
         started = time.monotonic()
         checked = run_check(
             "db_optimise_postgres",
             {"database": database, "lock_timeout": "300ms", **connection(postgres)},
         )
         elapsed = time.monotonic() - started
-    finally:
-        holder.kill()
-        holder.communicate()
     assert checked.status == Status.WARNING, checked
     assert "not vacuumed: public.deleted" in checked.summary, checked
     assert "lock not granted within 300ms" in checked.long_output
@@ -494,15 +486,7 @@ def test_optimise_sets_lock_timeout_with_a_psql_older_than_9_6(
     (old / "psql").chmod(0o755)
     monkeypatch.setenv("PATH", f"{old}:{os.environ['PATH']}")  # the local run inherits it
     bloat(postgres, database)
-    holder = subprocess.Popen(
-        ["psql", "-X", "-q", "-A", "-t", postgres.url(database, driver="postgresql")],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        assert holder.stdin is not None and holder.stdout is not None
-        holder.stdin.write("BEGIN; LOCK TABLE deleted IN ACCESS EXCLUSIVE MODE; SELECT 'held';\n")
-        holder.stdin.flush()
-        assert holder.stdout.readline().strip() == "held"
+    with postgres.holding(LOCK_DELETED, database):
         started = time.monotonic()
         checked = run_check(
             "db_optimise_postgres",
@@ -511,9 +495,6 @@ def test_optimise_sets_lock_timeout_with_a_psql_older_than_9_6(
             timeout="30s",
         )
         elapsed = time.monotonic() - started
-    finally:
-        holder.kill()
-        holder.communicate()
     assert checked.status == Status.WARNING, checked
     assert "lock not granted within 300ms" in checked.long_output, checked
     assert checked.perfdata["tables_vacuumed"].value == 1

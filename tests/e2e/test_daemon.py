@@ -84,16 +84,20 @@ class Daemon:
             self.process.send_signal(signal.SIGTERM)
         return self.process.wait(timeout=20)
 
+    def close(self) -> None:
+        """Kill the process if a test left it running; close the notify socket."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self.notify.close()
+
 
 @pytest.fixture
 def daemon(tmp_path: Path) -> Iterator[Daemon]:
     made = Daemon(tmp_path)
     made.calendar.write_text(CALENDAR)
     yield made
-    if made.process is not None and made.process.poll() is None:
-        made.process.kill()
-        made.process.wait()
-    made.notify.close()
+    made.close()
 
 
 def rows(daemon: Daemon) -> list[dict[str, object]]:

@@ -39,9 +39,7 @@ def test_ssh_checks_are_recorded_and_a_crash_mid_check_is_interrupted(
         time.sleep(2)
         assert daemon.stop() == 0
     finally:
-        if daemon.process is not None and daemon.process.poll() is None:
-            daemon.process.kill()
-        daemon.notify.close()
+        daemon.close()
     ledger = rows(daemon)
     ok_hosts = {row["host"] for row in ledger if row["task"] == "ok" and row["status"] == "OK"}
     assert ok_hosts == {f"h{index}" for index in range(1, 9)}
@@ -85,9 +83,7 @@ def test_an_unreachable_host_is_retried_with_backoff_without_delaying_the_others
             time.sleep(0.5)
         assert daemon.stop() == 0
     finally:
-        if daemon.process is not None and daemon.process.poll() is None:
-            daemon.process.kill()
-        daemon.notify.close()
+        daemon.close()
     ledger = rows(daemon)
     unreachable = _finished(ledger, "gone")[-1]  # the first fire (rows come newest first)
     assert unreachable["status"] == "UNREACHABLE"
