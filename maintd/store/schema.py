@@ -115,3 +115,40 @@ metrics_hourly = Table(
     Column("average", Float),
     Column("count", Integer, nullable=False),
 )
+
+# Incidents: one per problem of a (task, host) — or reported by a person (task NULL) — from
+# opening to resolution; every step of its life is a row of incident_events (the timeline).
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(20), nullable=False),  # check | manual | predicted
+    Column("task", String(200)),
+    Column("host", String(200)),
+    Column("title", Text, nullable=False),
+    Column("severity", String(60), nullable=False),
+    Column("state", String(20), nullable=False),  # open | acknowledged | resolved
+    Column("status", String(20)),  # the latest check status while it lasts
+    Column("summary", Text),
+    Column("flapping", Integer, nullable=False, default=0),
+    Column("reopened", Integer, nullable=False, default=0),
+    Column("opened_at", UtcDateTime, nullable=False),
+    Column("acknowledged_at", UtcDateTime),
+    Column("acknowledged_by", String(200)),
+    Column("resolved_at", UtcDateTime),
+)
+Index("ix_incidents_pair_state", incidents.c.task, incidents.c.host, incidents.c.state)
+Index("ix_incidents_opened_at", incidents.c.opened_at)
+
+incident_events = Table(
+    "incident_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("incident_id", Integer, ForeignKey("incidents.id", ondelete="CASCADE"), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("kind", String(30), nullable=False),  # opened, changed, acknowledged, note, ...
+    Column("status", String(20)),
+    Column("text", Text, nullable=False, default=""),
+    Column("by", String(200)),  # a person, or NULL for maintd itself
+)
+Index("ix_incident_events_incident_id", incident_events.c.incident_id)

@@ -13,6 +13,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import select
 
@@ -20,7 +22,7 @@ from maintd.results import Perfdatum, parse_range
 from maintd.status import Status
 from maintd.store import FireKey, Ledger, Outcome, apply_retention, open_store
 from maintd.store.migrate import HEAD, _config, current_revision
-from maintd.store.schema import metrics, metrics_hourly
+from maintd.store.schema import metadata, metrics, metrics_hourly
 
 START = datetime(2027, 1, 4, 0, 0, tzinfo=UTC)
 _DATABASES = itertools.count(1)
@@ -147,3 +149,12 @@ def test_two_processes_racing_for_the_same_fires_claim_each_once(
         counts = list(pool.map(claim_all, [first, second]))
     assert sum(counts) == len(keys)
     assert len(first.history(limit=1000)) == len(keys)
+
+
+def test_the_migrations_build_exactly_the_schema_maintd_declares(
+    store_url: str, open_ledger: Opener
+) -> None:
+    ledger = open_ledger(store_url)
+    with ledger.engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), metadata)
+    assert differences == []
