@@ -6,6 +6,7 @@ imported here and nowhere else; SQLite by default, PostgreSQL by URL.
 """
 
 from maintd.store.db import checkpoint, database_url, open_engine
+from maintd.store.incidents import IncidentBook, Step
 from maintd.store.ledger import Claim, FireKey, Ledger, Outcome
 from maintd.store.migrate import migrate
 from maintd.store.retention import Pruned, apply_retention
@@ -21,9 +22,11 @@ def open_store(url: str) -> Ledger:
 __all__ = [
     "Claim",
     "FireKey",
+    "IncidentBook",
     "Ledger",
     "Outcome",
     "Pruned",
+    "Step",
     "apply_retention",
     "checkpoint",
     "database_url",

@@ -1,18 +1,12 @@
-"""The store on both databases it supports: SQLite (a file here) and a real PostgreSQL server.
-
-Each test gets a fresh database: a new SQLite file, or a new database on the session's
-PostgreSQL instance (skipped, with the reason, where PostgreSQL cannot be started).
-"""
+"""The run ledger on both databases the store supports (see conftest.py: each test runs on a
+fresh SQLite file and on a fresh database of a real PostgreSQL server)."""
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -20,37 +14,12 @@ from sqlalchemy import select
 
 from maintd.results import Perfdatum, parse_range
 from maintd.status import Status
-from maintd.store import FireKey, Ledger, Outcome, apply_retention, open_store
+from maintd.store import FireKey, Ledger, Outcome, apply_retention
 from maintd.store.migrate import HEAD, _config, current_revision
 from maintd.store.schema import metadata, metrics, metrics_hourly
+from tests.integration.conftest import Opener
 
 START = datetime(2027, 1, 4, 0, 0, tzinfo=UTC)
-_DATABASES = itertools.count(1)
-Opener = Callable[[str], Ledger]
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return str(tmp_path / "m.db")
-    server = request.getfixturevalue("postgres")
-    name = f"ledger_{next(_DATABASES)}"
-    server.sql(f"CREATE DATABASE {name}")
-    return str(server.url(name))
-
-
-@pytest.fixture
-def open_ledger() -> Iterator[Opener]:
-    """``open_store``, with every ledger it opened closed after the test."""
-    opened: list[Ledger] = []
-
-    def open_(url: str) -> Ledger:
-        opened.append(open_store(url))
-        return opened[-1]
-
-    yield open_
-    for ledger in opened:
-        ledger.close()
 
 
 def test_a_fire_is_claimed_once(store_url: str, open_ledger: Opener) -> None:

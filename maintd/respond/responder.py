@@ -1,0 +1,86 @@
+"""Run results in, incidents out: the tracker's decisions written to the incident book.
+
+    FireProcessor ──result──▶ Responder.observe ──▶ Tracker ──events──▶ IncidentBook
+                                                                 └──▶ (notifications, later)
+
+After a restart the tracker's memory is rebuilt from the ledger (the last results of every
+pair, replayed) and from the book (which incidents are still open), so a problem that began
+before the restart neither opens a second incident nor is forgotten.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+
+from maintd.respond.tracker import Event, Kind, PairState, Policy, Result, Tracker
+from maintd.status import Status
+from maintd.store.incidents import IncidentBook, Step
+
+PolicyFor = Callable[[str], Policy]
+SeverityFor = Callable[[str, Status], str]
+
+
+class Responder:
+    """Turns finished runs into incidents; safe to call from the fire threads."""
+
+    def __init__(self, book: IncidentBook, policy_for: PolicyFor, severity_for: SeverityFor):
+        self.book = book
+        self.policy_for = policy_for
+        self.severity_for = severity_for
+        self.tracker = Tracker()
+        self._lock = threading.Lock()  # one pair's results are applied in order
+
+    def warm(self, history: Iterable[Result]) -> None:
+        """Rebuild the tracker's memory from past results (oldest first) without acting on
+        them; then take which incidents are open from the book."""
+        with self._lock:
+            for result in history:
+                self.tracker.observe(result, self.policy_for(result.task))
+            for (task, host), state in self.tracker.pairs.items():
+                self._sync(state, task, host)
+
+    def observe(self, result: Result) -> list[Event]:
+        """Apply one finished run; return the events it caused."""
+        with self._lock:
+            state = self.tracker.pairs.get((result.task, result.host))
+            if state is not None:  # a person may have acknowledged or resolved it meanwhile
+                self._sync(state, result.task, result.host)
+            events = self.tracker.observe(result, self.policy_for(result.task))
+            for event in events:
+                self._record(event)
+        return events
+
+    def _sync(self, state: PairState, task: str, host: str) -> None:
+        """Take from the book whether the pair has an open incident, and when it was last
+        resolved (the book is the truth: people resolve incidents too)."""
+        state.open = self.book.current(task, host) is not None
+        if not state.open:
+            resolved = self.book.last_resolved(task, host)
+            state.resolved_at = resolved["resolved_at"] if resolved else None
+
+    def _record(self, event: Event) -> None:
+        result = event.result
+        step = Step(result.at, event.kind.value, event.note or result.summary, result.status)
+        if event.kind == Kind.OPENED:
+            self.book.open(
+                kind="check", task=result.task, host=result.host,
+                title=f"{result.task} on {result.host}: {result.status}",
+                severity=self.severity_for(result.task, result.status), step=step,
+            )  # fmt: skip
+            return
+        if event.kind == Kind.REOPENED:
+            resolved = self.book.last_resolved(result.task, result.host)
+            if resolved is not None:
+                self.book.reopen(resolved["id"], step)
+            return
+        current = self.book.current(result.task, result.host)
+        if event.kind == Kind.SOFT or current is None:
+            return  # soft results and flapping of a pair without an incident stay in the ledger
+        if event.kind == Kind.CHANGED:
+            self.book.update(current["id"], step)
+        elif event.kind == Kind.RESOLVED:
+            self.book.resolve(current["id"], step)
+        else:
+            flapping = event.kind == Kind.FLAPPING_STARTED
+            self.book.set_flapping(current["id"], flapping, step)
