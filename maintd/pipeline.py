@@ -20,12 +20,14 @@ from maintd.execute import HostRun, Runner
 from maintd.execute.transport import RawOutput
 from maintd.plan import Planner
 from maintd.report.maintlog import MaintenanceLog
+from maintd.respond import Kind, Policy, Responder, Result
 from maintd.results import CheckResult, parse_output
 from maintd.status import Status
 from maintd.store import Claim, FireKey, Ledger, Outcome
 
 log = logging.getLogger("maintd.fire")
 MIN_GRACE = timedelta(seconds=60)
+DEFAULT_SEVERITY = "warning"  # for a calendar that names no severity at all
 
 
 def interpret(raw: RawOutput) -> CheckResult:
@@ -67,6 +69,18 @@ class Site:
             self._graces[task.name] = max(MIN_GRACE, interval / 2)
         return self._graces[task.name]
 
+    def policy(self, task_name: str) -> Policy:
+        """How the results of ``task_name`` become incidents. The calendar has no keys for this
+        yet: every task gets the defaults (hard at the first non-OK result, as a check that
+        retries unreachable hosts by itself already did)."""
+        return Policy()
+
+    def severity(self, task_name: str, status: Status) -> str:
+        """The severity of an incident of ``task_name`` (the task's, else the default)."""
+        task = self.planner.tasks.get(task_name)
+        named = (task.severity if task else None) or self.calendar.defaults.severity
+        return named or DEFAULT_SEVERITY
+
     def task_limit(self, task: Task) -> threading.BoundedSemaphore:
         """At most ``concurrency`` hosts of ``task`` at once."""
         if task.name not in self._task_limits:
@@ -78,10 +92,17 @@ class Site:
 class FireProcessor:
     """Turns every scheduled time of a (task, host) into exactly one ledger row."""
 
-    def __init__(self, site: Site, ledger: Ledger, maintenance_log: MaintenanceLog) -> None:
+    def __init__(
+        self,
+        site: Site,
+        ledger: Ledger,
+        maintenance_log: MaintenanceLog,
+        responder: Responder | None = None,
+    ) -> None:
         self.site = site
         self.ledger = ledger
         self.log = maintenance_log
+        self.responder = responder
         self.stopping = threading.Event()
         self.running = 0
         self._count_lock = threading.Lock()
@@ -121,8 +142,31 @@ class FireProcessor:
             key = FireKey(task, host, at)
             if self.ledger.record(key, "schedule", status=status, reason=reason):
                 self.log.run(at, status.value, f"{task}@{host}", reason, None)
+                self.respond(Result(task, host, status, reason, at))
         except Exception:
             log.exception("could not record %s@%s at %s", task, host, at.isoformat())
+
+    def policy(self, task_name: str) -> Policy:
+        """The incident policy of a task of the current calendar (reloads replace the site)."""
+        return self.site.policy(task_name)
+
+    def severity(self, task_name: str, status: Status) -> str:
+        """The incident severity of a task of the current calendar."""
+        return self.site.severity(task_name, status)
+
+    def respond(self, result: Result) -> None:
+        """Hand a finished fire to the responder; incidents opened or resolved are logged."""
+        if self.responder is None:
+            return
+        try:
+            events = self.responder.observe(result)
+        except Exception:  # the run is recorded; its incident bookkeeping must not stop fires
+            log.exception("incident bookkeeping failed for %s@%s", result.task, result.host)
+            return
+        for event in events:
+            if event.kind not in (Kind.SOFT, Kind.CHANGED):
+                job = f"{result.task}@{result.host}"
+                self.log.event(f"incident {event.kind}: {job} {result.status}", result.at)
 
     def _run_fire(self, site: Site, task: Task, host: str, at: datetime, trigger: str) -> None:
         fire = site.planner.decide(task, host, at)
@@ -167,6 +211,7 @@ class FireProcessor:
         self.ledger.complete(claim, outcome, result.perfdata)
         job = f"{host_run.task}@{host_run.host}"
         self.log.run(finished, result.status.value, job, result.summary, raw.duration)
+        self.respond(Result(host_run.task, host_run.host, result.status, result.summary, finished))
 
 
 def _now() -> datetime:

@@ -13,7 +13,7 @@ import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from maintd.config.model import Calendar
@@ -24,16 +24,19 @@ from maintd.plan import Planner
 from maintd.plugins import Catalog
 from maintd.plugins.isolated import load_checked_isolated
 from maintd.report.maintlog import MaintenanceLog
+from maintd.respond import Responder, Result
 from maintd.runtime import release_free_memory
 from maintd.schedule.catchup import Action, overdue_fires
 from maintd.schedule.scheduler import Scheduler
 from maintd.status import Status
-from maintd.store import Ledger, apply_retention, checkpoint, open_store
+from maintd.store import IncidentBook, Ledger, apply_retention, checkpoint, open_store
 
 log = logging.getLogger("maintd.service")
 STOP_GRACE_SECONDS = 30.0
 IDLE_CONNECTION_SECONDS = 300.0
 RETENTION_EVERY_SECONDS = 3600.0
+REMEMBER_RESULTS = timedelta(days=2)  # how far back the responder's memory is rebuilt
+REMEMBER_ROWS = 200_000
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,7 @@ class MaintenanceService:
         maintenance_log = MaintenanceLog(self.settings.log_dir, site.calendar.zone)
         interrupted = self.ledger.interrupt_running("maintd stopped while this check ran")
         self.processor = FireProcessor(site, self.ledger, maintenance_log)
+        self.processor.responder = self._responder()
         limits = site.calendar.defaults.concurrency
         self.scheduler = Scheduler(self.processor.handle, self.processor.dropped, limits.total)
         caught_up = self._catch_up(site)
@@ -151,6 +155,22 @@ class MaintenanceService:
                     f"points folded into {pruned.hourly_rows} hourly rows"
                 )
         checkpoint(self.ledger.engine)
+
+    def _responder(self) -> Responder:
+        """The responder, its memory rebuilt from the last two days of the ledger."""
+        assert self.ledger is not None and self.processor is not None  # noqa: S101
+        processor = self.processor
+        responder = Responder(
+            IncidentBook(self.ledger.engine), processor.policy, processor.severity
+        )
+        since = datetime.now(UTC) - REMEMBER_RESULTS
+        rows = self.ledger.history(since=since, limit=REMEMBER_ROWS)
+        responder.warm(
+            Result(row["task"], row["host"], Status(row["status"]), row["summary"] or "",
+                   row["finished_at"] or row["scheduled_for"])
+            for row in reversed(rows)
+        )  # fmt: skip
+        return responder
 
     def _load_site(self, previous: Runner | None) -> Site:
         calendar, catalog = load_checked_isolated(self.settings.calendar)
