@@ -20,7 +20,7 @@ from maintd.store import open_store
 HISTORY_COLUMNS = ["SCHEDULED", "TASK", "HOST", "STATUS", "DURATION", "SUMMARY"]
 
 
-def _calendar_if_any(config_path: Path | None) -> Calendar | None:
+def calendar_if_any(config_path: Path | None) -> Calendar | None:
     """The calendar when one is where the options say; reading the ledger does not need one."""
     try:
         return load_calendar(resolve_calendar_path(None, config_path)).calendar
@@ -52,7 +52,7 @@ def history(  # noqa: PLR0913 - one parameter per documented option
     output_format: str,
 ) -> None:
     """Runs from the ledger, newest first."""
-    calendar = _calendar_if_any(config_path)
+    calendar = calendar_if_any(config_path)
     zone = calendar.zone if calendar else UTC
     since_at = parse_moment(since, zone, "--since") if since else None
     ledger = open_store(resolve_database(database, calendar))

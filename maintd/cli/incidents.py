@@ -1,0 +1,141 @@
+"""`maintd incidents`: list and show incidents, acknowledge, resolve and annotate them."""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Callable
+from datetime import UTC, datetime, tzinfo
+from pathlib import Path
+from typing import Any
+
+import click
+
+from maintd.cli.ledger import calendar_if_any
+from maintd.cli.options import config_option, format_option
+from maintd.cli.output import print_json, print_table
+from maintd.cli.paths import database_option, resolve_database
+from maintd.errors import UsageError
+from maintd.store import IncidentBook, Step, open_store
+
+LIST_COLUMNS = ["ID", "STATE", "SEVERITY", "OPENED", "TITLE", "SUMMARY"]
+STATES = ["open", "acknowledged", "resolved"]
+
+
+def _book(config_path: Path | None, database: str | None) -> tuple[IncidentBook, tzinfo]:
+    calendar = calendar_if_any(config_path)
+    ledger = open_store(resolve_database(database, calendar))
+    return IncidentBook(ledger.engine), (calendar.zone if calendar else UTC)
+
+
+def _local(moment: datetime | None, zone: tzinfo) -> str:
+    return moment.astimezone(zone).isoformat(timespec="seconds") if moment else "-"
+
+
+@click.group(invoke_without_command=True)
+@click.pass_context
+def incidents(context: click.Context) -> None:
+    """Incidents opened from check results (`list` when no command is given)."""
+    if context.invoked_subcommand is None:
+        context.invoke(list_incidents)
+
+
+@incidents.command("list")
+@click.option(
+    "--state", "states", multiple=True, type=click.Choice(STATES),
+    help="Only incidents in this state (repeatable; default: open and acknowledged).",
+)  # fmt: skip
+@config_option
+@database_option
+@format_option
+def list_incidents(
+    *,
+    states: tuple[str, ...] = (),
+    config_path: Path | None = None,
+    database: str | None = None,
+    output_format: str = "table",
+) -> None:
+    """Incidents, newest first."""
+    book, zone = _book(config_path, database)
+    found = book.listing(states=states or ("open", "acknowledged"))
+    if output_format == "json":
+        print_json(found)
+        return
+    print_table(LIST_COLUMNS, [
+        [str(row["id"]), row["state"], row["severity"], _local(row["opened_at"], zone),
+         row["title"], " ".join((row["summary"] or "").split())[:120]]
+        for row in found
+    ])  # fmt: skip
+
+
+@incidents.command()
+@click.argument("incident_id", type=int)
+@config_option
+@database_option
+@format_option
+def show(
+    *, incident_id: int, config_path: Path | None, database: str | None, output_format: str
+) -> None:
+    """One incident with its timeline."""
+    book, zone = _book(config_path, database)
+    incident = _existing(book, incident_id)
+    timeline = book.timeline(incident_id)
+    if output_format == "json":
+        print_json({**incident, "timeline": timeline})
+        return
+    for label, key in (("title", "title"), ("state", "state"), ("severity", "severity"),
+                       ("status", "status"), ("acknowledged by", "acknowledged_by")):  # fmt: skip
+        click.echo(f"{label + ':':<17}{incident[key] or '-'}")
+    for label, key in (("opened", "opened_at"), ("acknowledged", "acknowledged_at"),
+                       ("resolved", "resolved_at")):  # fmt: skip
+        click.echo(f"{label + ':':<17}{_local(incident[key], zone)}")
+    click.echo()
+    print_table(["AT", "STEP", "STATUS", "BY", "TEXT"], [
+        [_local(step["at"], zone), step["kind"], step["status"] or "", step["by"] or "",
+         " ".join(step["text"].split())]
+        for step in timeline
+    ])  # fmt: skip
+
+
+def _person_step(
+    action: Callable[[IncidentBook, int, Step], None], kind: str
+) -> Callable[..., None]:
+    """A command where a person changes an incident: `ack`, `resolve`, `note`."""
+
+    @click.argument("incident_id", type=int)
+    @click.option("--by", default=None, help="Who (default: the login name).")
+    @click.option("--note", "text", default="", help="What to add to the timeline.")
+    @config_option
+    @database_option
+    def command(
+        *, incident_id: int, by: str | None, text: str, config_path: Path | None,
+        database: str | None,
+    ) -> None:  # fmt: skip
+        book, _ = _book(config_path, database)
+        incident = _existing(book, incident_id)
+        if kind != "note" and incident["state"] == "resolved":
+            raise UsageError(f"incident {incident_id} is resolved already")
+        if kind == "note" and not text:
+            raise UsageError("give the note's text with --note")
+        person = by or getpass.getuser()
+        action(book, incident_id, Step(datetime.now(UTC), kind, text, by=person))
+        click.echo(f"incident {incident_id}: {kind} by {person}")
+
+    return command
+
+
+def _existing(book: IncidentBook, incident_id: int) -> dict[str, Any]:
+    incident = book.get(incident_id)
+    if incident is None:
+        raise UsageError(f"no incident {incident_id}")
+    return incident
+
+
+incidents.command("ack", help="Acknowledge an incident: someone is on it.")(
+    _person_step(IncidentBook.acknowledge, "acknowledged")
+)
+incidents.command("resolve", help="Resolve an incident by hand.")(
+    _person_step(IncidentBook.resolve, "resolved")
+)
+incidents.command("note", help="Add a note to an incident's timeline.")(
+    _person_step(IncidentBook.note, "note")
+)
