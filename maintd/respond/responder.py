@@ -44,7 +44,9 @@ class Responder:
         """Apply one finished run; return the events it caused."""
         with self._lock:
             state = self.tracker.pairs.get((result.task, result.host))
-            if state is not None:  # a person may have acknowledged or resolved it meanwhile
+            # A person may have resolved the incident meanwhile. Only an open incident or a new
+            # problem needs the book's word: the usual OK of a quiet pair costs no query.
+            if state is not None and (state.open or result.status != Status.OK):
                 self._sync(state, result.task, result.host)
             events = self.tracker.observe(result, self.policy_for(result.task))
             for event in events:
