@@ -41,7 +41,8 @@ from maintd.pipeline import FireProcessor, Site
 from maintd.plan import Planner
 from maintd.plugins import load_catalog
 from maintd.report.maintlog import MaintenanceLog
-from maintd.store import open_store
+from maintd.respond import Responder
+from maintd.store import IncidentBook, open_store
 from tests.sshd import SshdCluster, sshd_available
 
 SELF = resource.RUSAGE_SELF
@@ -78,11 +79,16 @@ def run_maintd(runner: Runner, hosts: list[str], rounds: int) -> None:
 
 
 def recording_processor(runner: Runner, directory: Path) -> FireProcessor:
-    """maintd's fire pipeline writing to a SQLite ledger and the maintenance log."""
+    """maintd's fire pipeline writing to a SQLite ledger and the maintenance log, with the
+    incident responder."""
     calendar = runner.calendar
     site = Site(calendar, Planner(calendar), runner)
     ledger = open_store(str(directory / "bench.db"))
-    return FireProcessor(site, ledger, MaintenanceLog(directory / "logs", calendar.zone))
+    processor = FireProcessor(site, ledger, MaintenanceLog(directory / "logs", calendar.zone))
+    # As in the daemon: every result also goes through the incident responder.
+    book = IncidentBook(ledger.engine)
+    processor.responder = Responder(book, processor.policy, processor.severity)
+    return processor
 
 
 def run_recorded(processor: FireProcessor, hosts: list[str], rounds: int, threads: int) -> None:
