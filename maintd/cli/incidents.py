@@ -10,10 +10,9 @@ from typing import Any
 
 import click
 
-from maintd.cli.ledger import calendar_if_any
 from maintd.cli.options import config_option, format_option
 from maintd.cli.output import print_json, print_table
-from maintd.cli.paths import database_option, resolve_database
+from maintd.cli.paths import calendar_if_any, database_option, resolve_database
 from maintd.errors import UsageError
 from maintd.store import IncidentBook, Step, open_store
 

@@ -10,22 +10,13 @@ import click
 
 from maintd.cli.options import config_option, format_option, parse_moment, resolve_calendar_path
 from maintd.cli.output import print_json, print_table
-from maintd.cli.paths import database_option, resolve_database
+from maintd.cli.paths import calendar_if_any, database_option, resolve_database
 from maintd.config import Calendar, load_calendar
-from maintd.errors import ConfigError
 from maintd.plan import Planner
 from maintd.status import Status
 from maintd.store import open_store
 
 HISTORY_COLUMNS = ["SCHEDULED", "TASK", "HOST", "STATUS", "DURATION", "SUMMARY"]
-
-
-def calendar_if_any(config_path: Path | None) -> Calendar | None:
-    """The calendar when one is where the options say; reading the ledger does not need one."""
-    try:
-        return load_calendar(resolve_calendar_path(None, config_path)).calendar
-    except ConfigError:
-        return None
 
 
 @click.command()

@@ -1,4 +1,5 @@
-"""Where the database and the maintenance log are, by the contract's order of precedence."""
+"""Where the calendar, the database and the maintenance log are, by the contract's order of
+precedence."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from typing import Any, TypeVar
 
 import click
 
-from maintd.config import Calendar
+from maintd.cli.options import resolve_calendar_path
+from maintd.config import Calendar, load_calendar
 from maintd.config.secrets import resolve_secret
-from maintd.errors import UsageError
+from maintd.errors import ConfigError, UsageError
 
 Command = TypeVar("Command", bound=Any)
 
@@ -51,3 +53,11 @@ def resolve_log_dir(given: Path | None) -> Path:
         if value:
             return Path(value)
     return Path("logs")
+
+
+def calendar_if_any(config_path: Path | None) -> Calendar | None:
+    """The calendar when one is where the options say; reading the ledger does not need one."""
+    try:
+        return load_calendar(resolve_calendar_path(None, config_path)).calendar
+    except ConfigError:
+        return None

@@ -13,10 +13,10 @@ output as the daemon does.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import pytest
 
@@ -49,17 +49,8 @@ class Checked:
         )
 
 
-class RunCheck(Protocol):
-    def __call__(
-        self,
-        check: str,
-        params: dict[str, Any] | None = None,
-        *,
-        where: str = "ssh",
-        timeout: str = "120s",
-        become: bool = False,
-        command: list[str] | None = None,
-    ) -> Checked: ...
+# run_check(check, params=None, *, where="ssh", timeout="120s", become=False, command=None)
+RunCheck = Callable[..., Checked]
 
 
 @pytest.fixture

@@ -12,13 +12,13 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from maintd.status import Status
-from tests.checks.conftest import RunCheck
+from tests.checks.conftest import Checked, RunCheck
 from tests.postgres import PostgresServer
 from tests.sshd import TEST_USER, SshdCluster, free_port
 
@@ -47,6 +47,20 @@ def dest(cluster: SshdCluster) -> Iterator[Path]:
 
 def connection(postgres: PostgresServer) -> dict[str, object]:
     return {"db_host": "127.0.0.1", "db_port": postgres.port, "db_user": "postgres"}
+
+
+Backup = Callable[..., Checked]
+
+
+@pytest.fixture
+def backup(run_check: RunCheck, postgres: PostgresServer, database: str, dest: Path) -> Backup:
+    """backup_postgres of the test's database into the test's dest, with more ``params``."""
+
+    def run(where: str = "ssh", **params: object) -> Checked:
+        task = {"database": database, "dest": str(dest), **connection(postgres), **params}
+        return run_check("backup_postgres", task, where=where)
+
+    return run
 
 
 def fill(postgres: PostgresServer, database: str) -> dict[str, int]:
@@ -103,12 +117,10 @@ def database_exists(postgres: PostgresServer, name: str) -> bool:
 
 
 def test_backup_writes_a_verified_dump_that_pg_restore_lists(
-    run_check: RunCheck, postgres: PostgresServer, database: str, dest: Path
+    postgres: PostgresServer, database: str, dest: Path, backup: Backup
 ) -> None:
     fill(postgres, database)
-    checked = run_check(
-        "backup_postgres", {"database": database, "dest": str(dest), **connection(postgres)}
-    )
+    checked = backup()
     assert checked.status == Status.OK, checked
     [dump] = dumps(dest, database)
     assert dump.stat().st_uid == pwd.getpwnam(TEST_USER).pw_uid
@@ -126,17 +138,14 @@ def test_backup_writes_a_verified_dump_that_pg_restore_lists(
 
 
 def test_backup_keeps_the_newest_dumps_and_only_its_own(
-    run_check: RunCheck, postgres: PostgresServer, database: str, dest: Path
+    postgres: PostgresServer, database: str, dest: Path, backup: Backup
 ) -> None:
     fill(postgres, database)
     older = [dest / f"{database}-2024010{day}T010000Z.dump" for day in (1, 2, 3)]
     others = [dest / "other-20240101T010000Z.dump", dest / "notes.txt"]
     for path in [*older, *others]:
         path.write_bytes(b"old")
-    checked = run_check(
-        "backup_postgres",
-        {"database": database, "dest": str(dest), "keep": 2, **connection(postgres)},
-    )
+    checked = backup(keep=2)
     assert checked.status == Status.OK, checked
     kept = dumps(dest, database)
     assert len(kept) == 2, kept
@@ -219,7 +228,7 @@ def test_a_database_carrying_a_password_is_refused_and_never_shown(
 
 
 def test_backup_as_root_never_writes_through_a_symlink_placed_in_dest(
-    run_check: RunCheck, postgres: PostgresServer, database: str, dest: Path
+    postgres: PostgresServer, database: str, dest: Path, backup: Backup
 ) -> None:
     """dest belongs to another user, who places symlinks at every name the dump could be
     staged under: root's pg_dump must not overwrite their target."""
@@ -233,11 +242,7 @@ def test_backup_as_root_never_writes_through_a_symlink_placed_in_dest(
             link = dest / f".{database}-{stamp}.dump.partial"
             link.symlink_to(victim)
             os.lchown(link, account.pw_uid, account.pw_gid)
-        checked = run_check(
-            "backup_postgres",
-            {"database": database, "dest": str(dest), **connection(postgres)},
-            where="ssh-root",
-        )
+        checked = backup(where="ssh-root")
         assert victim.read_bytes() == b"root's own data\n", "the symlink's target is untouched"
     finally:
         shutil.rmtree(victims)
@@ -247,7 +252,7 @@ def test_backup_as_root_never_writes_through_a_symlink_placed_in_dest(
 
 
 def test_restore_drill_restores_compares_and_drops_its_scratch_database(
-    run_check: RunCheck, postgres: PostgresServer, database: str, dest: Path
+    postgres: PostgresServer, database: str, dest: Path, backup: Backup
 ) -> None:
     counts = fill(postgres, database)
     # A stale scratch database from an interrupted drill (it carries the drill's marker).
@@ -258,11 +263,7 @@ def test_restore_drill_restores_compares_and_drops_its_scratch_database(
     )
     older = dest / f"{database}-20240101T010000Z.dump"
     older.write_bytes(b"old")
-    checked = run_check(
-        "backup_postgres",
-        {"database": database, "dest": str(dest), "keep": 1, "restore_drill": True,
-         **connection(postgres)},
-    )  # fmt: skip
+    checked = backup(keep=1, restore_drill=True)
     assert checked.status == Status.OK, checked
     assert checked.perfdata["restore_duration_s"].value > 0
     assert f"{len(counts)} tables, {sum(counts.values())} rows match" in checked.summary
@@ -272,7 +273,7 @@ def test_restore_drill_restores_compares_and_drops_its_scratch_database(
 
 
 def test_restore_drill_counts_in_the_dump_snapshot_while_the_source_is_written(
-    run_check: RunCheck, postgres: PostgresServer, database: str, dest: Path
+    postgres: PostgresServer, database: str, dest: Path, backup: Backup
 ) -> None:
     """Rows inserted while the drill runs are neither in the dump nor in the source counts:
     without the shared snapshot every drill on a busy database would fail."""
@@ -287,11 +288,7 @@ def test_restore_drill_counts_in_the_dump_snapshot_while_the_source_is_written(
     writer = threading.Thread(target=write)
     writer.start()
     try:
-        checked = run_check(
-            "backup_postgres",
-            {"database": database, "dest": str(dest), "restore_drill": True,
-             **connection(postgres)},
-        )  # fmt: skip
+        checked = backup(restore_drill=True)
     finally:
         stop.set()
         writer.join()
@@ -301,7 +298,7 @@ def test_restore_drill_counts_in_the_dump_snapshot_while_the_source_is_written(
 
 
 def test_restore_drill_catches_a_dump_that_lists_but_does_not_restore(
-    run_check: RunCheck, postgres: PostgresServer, database: str, dest: Path
+    postgres: PostgresServer, database: str, dest: Path, backup: Backup
 ) -> None:
     """A CHECK calling a function that reads another table unqualified: fine in the source,
     but pg_restore runs with an empty search_path. `pg_restore --list` cannot see that."""
@@ -318,11 +315,7 @@ def test_restore_drill_catches_a_dump_that_lists_but_does_not_restore(
     )
     older = dest / f"{database}-20240101T010000Z.dump"
     older.write_bytes(b"old")
-    checked = run_check(
-        "backup_postgres",
-        {"database": database, "dest": str(dest), "keep": 1, "restore_drill": True,
-         **connection(postgres)},
-    )  # fmt: skip
+    checked = backup(keep=1, restore_drill=True)
     assert checked.status == Status.CRITICAL, checked
     assert "pg_restore" in checked.summary and "limits" in checked.summary, checked
     assert checked.perfdata["restore_duration_s"].value > 0
@@ -333,7 +326,7 @@ def test_restore_drill_catches_a_dump_that_lists_but_does_not_restore(
 
 @pytest.mark.parametrize("scratch", ["same", "foreign"])
 def test_restore_drill_never_uses_a_database_it_did_not_make(
-    run_check: RunCheck, postgres: PostgresServer, database: str, dest: Path, scratch: str
+    postgres: PostgresServer, database: str, dest: Path, scratch: str, backup: Backup
 ) -> None:
     fill(postgres, database)
     if scratch == "same":
@@ -342,11 +335,7 @@ def test_restore_drill_never_uses_a_database_it_did_not_make(
         name = f"{database}_restore_drill"
         postgres.sql(f'CREATE DATABASE "{name}"')
         postgres.sql("CREATE TABLE precious (x int)", name)
-    checked = run_check(
-        "backup_postgres",
-        {"database": database, "dest": str(dest), "restore_drill": True,
-         "scratch_database": name, **connection(postgres)},
-    )  # fmt: skip
+    checked = backup(restore_drill=True, scratch_database=name)
     assert checked.status == Status.UNKNOWN, checked
     assert name in checked.summary and (
         "must not be" in checked.summary or "not made by the drill" in checked.summary
