@@ -136,6 +136,18 @@ incidents = Table(
     Column("acknowledged_at", UtcDateTime),
     Column("acknowledged_by", String(200)),
     Column("resolved_at", UtcDateTime),
+    # The severity's commitments, as deadlines (windows and business hours already counted in).
+    Column("respond_due", UtcDateTime),
+    Column("resolve_due", UtcDateTime),
+    Column("respond_clock", String(20)),  # NULL while running, then warned | breached
+    Column("resolve_clock", String(20)),
+    Column("escalation_step", Integer, nullable=False, default=0),  # steps notified so far
+    # What people were last told, so that a held notice is sent once the hold lifts.
+    Column("notified_state", String(20)),  # open | resolved | NULL (never notified)
+    Column("notified_status", String(20)),
+    Column("notified_at", UtcDateTime),
+    Column("notified_flapping", Integer, nullable=False, default=0),
+    Column("remediations", Integer, nullable=False, default=0),
 )
 Index("ix_incidents_pair_state", incidents.c.task, incidents.c.host, incidents.c.state)
 Index("ix_incidents_opened_at", incidents.c.opened_at)
@@ -152,3 +164,58 @@ incident_events = Table(
     Column("by", String(200)),  # a person, or NULL for maintd itself
 )
 Index("ix_incident_events_incident_id", incident_events.c.incident_id)
+
+# Silences hold the notifications of matching incidents until they end. A disruptive task's run
+# sets one on its host (origin_task: the task, whose own incidents stay audible).
+silences = Table(
+    "silences",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("task", String(200)),  # NULL: every task
+    Column("host", String(200)),  # NULL: every host
+    Column("starts_at", UtcDateTime, nullable=False),
+    Column("ends_at", UtcDateTime, nullable=False),
+    Column("reason", Text, nullable=False, default=""),
+    Column("created_by", String(200)),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("removed_at", UtcDateTime),
+    Column("origin_task", String(200)),
+    Column("summarized", Integer, nullable=False, default=0),  # end-of-silence notice sent
+)
+Index("ix_silences_ends_at", silences.c.ends_at)
+
+# Notifications: one row per (message, URL); every sending attempt is a row of its own.
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("incident_id", Integer, ForeignKey("incidents.id", ondelete="CASCADE")),
+    Column("event", String(30), nullable=False),  # opened, escalated, sla-breach, ...
+    Column("target", String(200), nullable=False),  # the `notify` list's name
+    Column("url_index", Integer, nullable=False),  # its URL's place in the list (never the URL)
+    Column("endpoint", String(200), nullable=False),  # scheme and host only, for people
+    Column("title", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("state", String(20), nullable=False),  # queued | sent | failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("next_at", UtcDateTime),
+    Column("sent_at", UtcDateTime),
+)
+Index("ix_deliveries_state", deliveries.c.state)
+Index("ix_deliveries_incident_id", deliveries.c.incident_id)
+
+delivery_attempts = Table(
+    "delivery_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "delivery_id", Integer, ForeignKey("deliveries.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("at", UtcDateTime, nullable=False),
+    Column("ok", Integer, nullable=False),
+    Column("error", Text),
+    Column("duration", Float),
+)
+Index("ix_delivery_attempts_delivery_id", delivery_attempts.c.delivery_id)
