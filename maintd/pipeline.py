@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from maintd.config.model import Calendar, Task
+from maintd.config.response import pick_severity
 from maintd.execute import HostRun, Runner
 from maintd.execute.transport import RawOutput
 from maintd.plan import Planner
@@ -59,6 +60,7 @@ class Site:
     runner: Runner
     _graces: dict[str, timedelta] = field(default_factory=dict)
     _task_limits: dict[str, threading.BoundedSemaphore] = field(default_factory=dict)
+    _policies: dict[str, Policy] = field(default_factory=dict)
 
     def grace(self, task: Task) -> timedelta:
         """How late a fire may still start: half its interval, at least a minute."""
@@ -70,16 +72,24 @@ class Site:
         return self._graces[task.name]
 
     def policy(self, task_name: str) -> Policy:
-        """How the results of ``task_name`` become incidents. The calendar has no keys for this
-        yet: every task gets the defaults (hard at the first non-OK result, as a check that
-        retries unreachable hosts by itself already did)."""
-        return Policy()
+        """How the results of ``task_name`` become incidents (its rules, else the defaults)."""
+        policy = self._policies.get(task_name)
+        if policy is None:
+            task = self.planner.tasks.get(task_name)
+            rules = (task.incidents if task else None) or self.calendar.defaults.incidents
+            policy = Policy(
+                rules.attempts, rules.reopen_within, rules.flap_window, rules.flap_high,
+                rules.flap_low,
+            )  # fmt: skip
+            self._policies[task_name] = policy
+        return policy
 
     def severity(self, task_name: str, status: Status) -> str:
-        """The severity of an incident of ``task_name`` (the task's, else the default)."""
+        """The severity of an incident of ``task_name`` with ``status`` (the task's choice,
+        else the default's, else "warning")."""
         task = self.planner.tasks.get(task_name)
-        named = (task.severity if task else None) or self.calendar.defaults.severity
-        return named or DEFAULT_SEVERITY
+        choice = (task.severity if task else None) or self.calendar.defaults.severity
+        return pick_severity(choice, status) or DEFAULT_SEVERITY
 
     def task_limit(self, task: Task) -> threading.BoundedSemaphore:
         """At most ``concurrency`` hosts of ``task`` at once."""

@@ -15,6 +15,7 @@ from pydantic import Field, field_validator, model_validator
 
 from maintd.config.base import CalendarModel
 from maintd.config.hosts import Host, SshSettings, check_name
+from maintd.config.response import IncidentRules, Remediation, Severity, SeverityChoice
 from maintd.config.timing import Blackout, CatchUp, Retries, Schedule, Window, Workdays
 from maintd.config.types import Duration, ParamValue, Secret
 from maintd.errors import did_you_mean
@@ -44,37 +45,28 @@ class Defaults(CalendarModel):
     concurrency: ConcurrencyLimits = Field(
         default_factory=ConcurrencyLimits, description="Limits on checks running at once."
     )
-    severity: str | None = Field(None, description="Severity of tasks that name none.")
+    severity: SeverityChoice | None = Field(
+        None,
+        description="Severity of tasks that name none: a name from `severities`, or "
+        "{WARNING: minor, CRITICAL: major, default: major} to choose by the result's status.",
+    )
+    incidents: IncidentRules = Field(
+        default_factory=IncidentRules, description="When results become incidents."
+    )
+    notify: list[str] = Field(
+        default_factory=list,
+        description="Notify lists for incidents whose severity has no escalation steps.",
+    )
+    maintenance_grace: Duration = Field(
+        timedelta(minutes=5),
+        description="A disruptive task's run silences its hosts' other checks; this long after "
+        "it ends, the silence lifts.",
+    )
 
     @field_validator("catch_up", mode="before")
     @classmethod
     def _catch_up_shorthand(cls, value: object) -> object:
         return {"policy": value} if isinstance(value, str) else value
-
-
-class EscalationStep(CalendarModel):
-    """Who hears about an incident, and how long after it opened."""
-
-    after: Duration = Field(description="Delay after the incident opened.", examples=["15m"])
-    notify: list[str] = Field(description="Names from `notify`.", examples=[["oncall"]])
-
-    @field_validator("notify", mode="before")
-    @classmethod
-    def _one_or_many(cls, value: object) -> object:
-        return [value] if isinstance(value, str) else value
-
-
-class Severity(CalendarModel):
-    """A service commitment: how fast an incident of this severity is answered and fixed."""
-
-    respond: Duration = Field(
-        description="First response (acknowledgement) within.", examples=["15m"]
-    )
-    resolve: Duration = Field(description="Resolution within.", examples=["4h"])
-    escalate: list[EscalationStep] = Field(default_factory=list, description="Escalation steps.")
-    business_hours: bool = Field(
-        False, description="Count the clocks on working days only (the `workdays` calendar)."
-    )
 
 
 class Store(CalendarModel):
@@ -90,6 +82,11 @@ class Http(CalendarModel):
     """The daemon's HTTP endpoint (/metrics, /healthz, status pages); off unless set."""
 
     listen: str = Field("127.0.0.1:9108", description="Address and port to bind.")
+    public_url: str | None = Field(
+        None,
+        description="Base URL people reach the endpoint at; notifications link incidents to it.",
+        examples=["https://maintd.example.org"],
+    )
 
     @field_validator("listen")
     @classmethod
@@ -156,8 +153,18 @@ class Task(CalendarModel):
     become: bool = Field(False, description="Run under `sudo -n`.")
     enabled: bool = Field(True, description="Planned but never run when false.")
     params: dict[str, ParamValue] = Field(default_factory=dict, description="Plugin parameters.")
-    severity: str | None = Field(None, description="Name from `severities` for its incidents.")
+    severity: SeverityChoice | None = Field(
+        None,
+        description="Severity of its incidents: a name from `severities`, or a map "
+        "{STATUS: name, default: name}.",
+    )
+    incidents: IncidentRules | None = Field(
+        None, description="When its results become incidents (default: defaults.incidents)."
+    )
     runbook: str | None = Field(None, description="Path or URL of what to do when it fails.")
+    remediate: Remediation | None = Field(
+        None, description="A plugin run automatically on the host when an incident opens."
+    )
     predict: Predict | None = Field(None, description="Forecast of one of its metrics.")
 
     @field_validator("name")

@@ -1,8 +1,9 @@
 """Cross-checks of a calendar whose parts are each valid: do the names it uses exist?
 
 Given a Calendar and its source map, returns every broken reference as a located Problem:
-unknown hosts, groups, windows, severities, notify lists, jump hosts and holiday countries;
-task and blackout names used twice; disruptive tasks without a window.
+unknown hosts, groups (in tasks and window pauses), windows, severities, notify lists, jump
+hosts and holiday countries; task and blackout names used twice; disruptive tasks without a
+window.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ def check_references(calendar: Calendar, source_map: SourceMap) -> list[Problem]
         *_host_references(calendar),
         *_blackout_references(calendar),
         *_notify_references(calendar),
+        *_window_references(calendar),
         *_holiday_countries(calendar),
     ]
     return [source_map.problem(path, message) for path, message in found]
@@ -53,7 +55,9 @@ def _duplicate_names(calendar: Calendar, source_map: SourceMap) -> Iterator[tupl
 def _task_references(calendar: Calendar) -> Iterator[tuple[Path, str]]:
     selectable = {ALL_HOSTS, *calendar.hosts}
     selectable.update(group for host in calendar.hosts.values() for group in host.groups)
-    default_severity = calendar.defaults.severity
+    if calendar.defaults.severity is not None:
+        where: Path = ("defaults", "severity")
+        yield from _severity_references(calendar, where, calendar.defaults.severity)
     for index, task in enumerate(calendar.tasks):
         for position, target in enumerate(task.hosts):
             if target not in selectable:
@@ -74,10 +78,17 @@ def _task_references(calendar: Calendar) -> Iterator[tuple[Path, str]]:
                 ("tasks", index, "disruptive"),
                 ("a disruptive task needs a window (schedule.window) so it only runs inside it"),
             )
-        severity = task.severity or default_severity
-        if severity is not None and severity not in calendar.severities:
-            where = ("tasks", index, "severity") if task.severity else ("defaults", "severity")
-            yield where, _unknown("severity", severity, calendar.severities)
+        if task.severity is not None:
+            yield from _severity_references(calendar, ("tasks", index, "severity"), task.severity)
+
+
+def _severity_references(
+    calendar: Calendar, where: Path, choice: str | dict[str, str]
+) -> Iterator[tuple[Path, str]]:
+    for key, name in [(None, choice)] if isinstance(choice, str) else choice.items():
+        if name not in calendar.severities:
+            path = where if key is None else (*where, key)
+            yield path, _unknown("severity", name, calendar.severities)
 
 
 def _blackout_references(calendar: Calendar) -> Iterator[tuple[Path, str]]:
@@ -112,7 +123,20 @@ def _jump_loops(calendar: Calendar, start: str) -> bool:
     return False
 
 
+def _window_references(calendar: Calendar) -> Iterator[tuple[Path, str]]:
+    selectable = {ALL_HOSTS, *calendar.hosts}
+    selectable.update(group for host in calendar.hosts.values() for group in host.groups)
+    for name, window in calendar.windows.items():
+        for position, target in enumerate(window.pause):
+            if target not in selectable:
+                path = ("windows", name, "pause", position)
+                yield path, _unknown("host or group", target, selectable)
+
+
 def _notify_references(calendar: Calendar) -> Iterator[tuple[Path, str]]:
+    for position, target in enumerate(calendar.defaults.notify):
+        if target not in calendar.notify:
+            yield ("defaults", "notify", position), _unknown("notify list", target, calendar.notify)
     for name, severity in calendar.severities.items():
         for step_index, step in enumerate(severity.escalate):
             for target_index, target in enumerate(step.notify):

@@ -162,6 +162,12 @@ class Window(CalendarModel):
     )
     start: TimeOfDay | None = Field(None, description='Local opening time, "HH:MM".')
     end: TimeOfDay | None = Field(None, description='Local closing time, "HH:MM".')
+    pause: list[str] = Field(
+        default_factory=list,
+        description="Hosts, groups or `all` under maintenance while the window is open: their "
+        "incidents' notifications, escalations and SLA clocks wait until it closes.",
+        examples=[["databases"]],
+    )
 
     @field_validator("cron")
     @classmethod
@@ -260,6 +266,18 @@ class Workdays(CalendarModel):
         examples=["CN"],
     )
     subdiv: str | None = Field(None, description="State or province code for `holidays`.")
+    start: TimeOfDay | None = Field(
+        None, description='Start of business hours on a working day, "HH:MM" (SLA clocks).'
+    )
+    end: TimeOfDay | None = Field(None, description='End of business hours, "HH:MM".')
+
+    @model_validator(mode="after")
+    def _hours_in_order(self) -> Workdays:
+        if (self.start is None) != (self.end is None):
+            raise ValueError("business hours need both start and end")
+        if self.start is not None and self.end is not None and self.end <= self.start:
+            raise ValueError("business hours end after they start, on the same day")
+        return self
 
     @field_validator("days")
     @classmethod

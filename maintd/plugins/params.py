@@ -28,6 +28,8 @@ def check_calendar_plugins(loaded: LoadedCalendar, catalog: Catalog) -> list[Pro
     calendar = loaded.calendar
     selector = HostSelector(calendar)
     for index, task in enumerate(calendar.tasks):
+        if task.remediate is not None:
+            problems.extend(_remediation_problems(loaded, catalog, index, task))
         if task.check is None:
             continue
         plugin = catalog.get(task.check)
@@ -45,6 +47,20 @@ def check_calendar_plugins(loaded: LoadedCalendar, catalog: Catalog) -> list[Pro
         for key, message in _variable_problems(task, chosen, calendar.hosts, plugin.spec):
             problems.append(loaded.problem(("tasks", index, "params", *key), message))
     return problems
+
+
+def _remediation_problems(
+    loaded: LoadedCalendar, catalog: Catalog, index: int, task: Task
+) -> list[Problem]:
+    assert task.remediate is not None  # noqa: S101 - the caller checked
+    where = ("tasks", index, "remediate")
+    plugin = catalog.get(task.remediate.check)
+    if plugin is None:
+        return [loaded.problem((*where, "check"), catalog.unknown_message(task.remediate.check))]
+    return [
+        loaded.problem((*where, "params", *key), message)
+        for key, message in param_problems(task.remediate.params, plugin.spec)
+    ]
 
 
 def param_problems(params: dict[str, Any], spec: PluginSpec) -> list[tuple[tuple[str, ...], str]]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, Engine, or_, select, update
 
 from maintd.store.db import reading, writing
 from maintd.store.schema import incident_events, incidents
@@ -63,6 +63,9 @@ class IncidentBook:
                     "flapping": 0,
                     "reopened": 0,
                     "opened_at": step.at,
+                    "escalation_step": 0,
+                    "notified_flapping": 0,
+                    "remediations": 0,
                 },  # fmt: skip
             )
             incident_id = int(inserted.scalar_one())
@@ -140,6 +143,45 @@ class IncidentBook:
         )
         with reading(self.engine) as connection:
             return [dict(row._mapping) for row in connection.execute(query)]
+
+    def needing_attention(self) -> list[dict[str, Any]]:
+        """Incidents the response desk looks at: every unresolved one, and resolved ones whose
+        people have not heard of the resolution (or of the end of their flapping) yet."""
+        told = incidents.c.notified_state.in_(OPEN_STATES)
+        query = (
+            select(incidents)
+            .where(
+                or_(
+                    incidents.c.state.in_(OPEN_STATES),
+                    told,
+                    incidents.c.notified_flapping == 1,
+                )
+            )
+            .order_by(incidents.c.id)
+        )
+        with reading(self.engine) as connection:
+            return [dict(row._mapping) for row in connection.execute(query)]
+
+    def mark(self, incident_id: int, step: Step | None = None, **values: Any) -> None:
+        """Set columns of an incident (its clocks, what people were told), with a timeline step
+        when ``step`` is given."""
+        if step is None:
+            with writing(self.engine) as connection:
+                connection.execute(
+                    update(incidents).where(incidents.c.id == incident_id).values(**values)
+                )
+            return
+        self._change(incident_id, step, **values)
+
+    def count_remediation(self, incident_id: int, limit: int) -> bool:
+        """Take one of an incident's ``limit`` remediation runs; False when all are used."""
+        with writing(self.engine) as connection:
+            taken = connection.execute(
+                update(incidents)
+                .where(incidents.c.id == incident_id, incidents.c.remediations < limit)
+                .values(remediations=incidents.c.remediations + 1)
+            )
+            return taken.rowcount == 1
 
     def get(self, incident_id: int) -> dict[str, Any] | None:
         """One incident, or None."""

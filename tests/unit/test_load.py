@@ -98,7 +98,7 @@ def test_an_unknown_key_without_a_close_match_lists_the_allowed_ones(
 ) -> None:
     path = write_calendar("windows:\n  w: {cron: '0 1 * * *', duration: 1h, zzz: 1}\n")
     (problem,) = problems_of(path)
-    assert "unknown key 'zzz'; allowed here: cron, days, duration, end, start" in problem
+    assert "unknown key 'zzz'; allowed here: cron, days, duration, end, pause, start" in problem
 
 
 @pytest.mark.parametrize(
