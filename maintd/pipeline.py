@@ -12,6 +12,8 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -22,9 +24,10 @@ from maintd.execute.transport import RawOutput
 from maintd.plan import Planner
 from maintd.report.maintlog import MaintenanceLog
 from maintd.respond import Kind, Policy, Responder, Result
+from maintd.respond.remedy import remediate
 from maintd.results import CheckResult, parse_output
 from maintd.status import Status
-from maintd.store import Claim, FireKey, Ledger, Outcome
+from maintd.store import Claim, FireKey, Ledger, Outcome, SilenceBook
 
 log = logging.getLogger("maintd.fire")
 MIN_GRACE = timedelta(seconds=60)
@@ -113,6 +116,8 @@ class FireProcessor:
         self.ledger = ledger
         self.log = maintenance_log
         self.responder = responder
+        self.silences: SilenceBook | None = None  # set: disruptive runs silence their hosts
+        self.on_incident: Callable[[], None] = _nothing  # an incident changed: wake the desk
         self.stopping = threading.Event()
         self.running = 0
         self._count_lock = threading.Lock()
@@ -146,13 +151,18 @@ class FireProcessor:
         except Exception:  # one fire must never take the daemon down
             log.exception("fire %s@%s at %s failed", task.name, host, at.isoformat())
 
-    def record(self, task: str, host: str, at: datetime, status: Status, reason: str) -> None:
-        """A fire that does not run, written to the ledger and the log."""
+    def record(  # noqa: PLR0913 - a fire's identity, its outcome, and whether it is news
+        self, task: str, host: str, at: datetime, status: Status, reason: str, *,
+        respond: bool = True,
+    ) -> None:  # fmt: skip
+        """A fire that does not run, written to the ledger and the log. ``respond=False``: the
+        calendar's own policy left it out (catch-up), which is no problem of the host."""
         try:
             key = FireKey(task, host, at)
             if self.ledger.record(key, "schedule", status=status, reason=reason):
                 self.log.run(at, status.value, f"{task}@{host}", reason, None)
-                self.respond(Result(task, host, status, reason, at))
+                if respond:
+                    self.respond(Result(task, host, status, reason, at))
         except Exception:
             log.exception("could not record %s@%s at %s", task, host, at.isoformat())
 
@@ -177,6 +187,24 @@ class FireProcessor:
             if event.kind not in (Kind.SOFT, Kind.CHANGED):
                 job = f"{result.task}@{result.host}"
                 self.log.event(f"incident {event.kind}: {job} {result.status}", result.at)
+            if event.kind in (Kind.OPENED, Kind.REOPENED):
+                self._remediate(result.task, result.host)
+        if any(event.kind != Kind.SOFT for event in events):
+            self.on_incident()
+
+    def _remediate(self, task_name: str, host: str) -> None:
+        """Run the task's `remediate` plugin for the incident that just opened, if it has one."""
+        site = self.site
+        task = site.planner.tasks.get(task_name)
+        if task is None or task.remediate is None or self.responder is None:
+            return
+
+        def run(remedy: Task, on: str) -> tuple[Status, str]:
+            result = interpret(site.runner.run_one(remedy, on).raw)
+            return result.status, result.summary
+
+        if remediate(self.responder.book, task, host, run):
+            self.log.event(f"remediation {task.remediate.check} ran for {task_name}@{host}")
 
     def _run_fire(self, site: Site, task: Task, host: str, at: datetime, trigger: str) -> None:
         fire = site.planner.decide(task, host, at)
@@ -193,7 +221,7 @@ class FireProcessor:
             if claim is None:
                 return  # the fire has its row already (caught up, or another node ran it)
             try:
-                with site.task_limit(task):
+                with site.task_limit(task), self._silenced(site, task, host):
                     host_run = site.runner.run_one(task, host)
                 self._complete(claim, host_run)
             except Exception as error:
@@ -202,6 +230,25 @@ class FireProcessor:
         finally:
             with self._count_lock:
                 self.running -= 1
+
+    @contextmanager
+    def _silenced(self, site: Site, task: Task, host: str) -> Iterator[None]:
+        """While a disruptive task runs, its host's other checks are silenced; the silence
+        lifts `maintenance_grace` after the run (the desk then says what is still wrong)."""
+        if not task.disruptive or self.silences is None:
+            yield
+            return
+        grace = site.calendar.defaults.maintenance_grace
+        timeout = task.timeout or site.calendar.defaults.timeout
+        started = _now()
+        silence = self.silences.add(
+            task=None, host=host, starts_at=started, ends_at=started + timeout + grace,
+            reason=f"{task.name} running", by=None, origin_task=task.name,
+        )  # fmt: skip
+        try:
+            yield
+        finally:
+            self.silences.end_at(silence, _now() + grace)
 
     def _complete(self, claim: Claim, host_run: HostRun) -> None:
         raw = host_run.raw
@@ -226,3 +273,7 @@ class FireProcessor:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _nothing() -> None:
+    return None

@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from maintd.config.model import Calendar
+from maintd.config.types import EnvSecret, FileSecret
 from maintd.errors import ConfigError
 from maintd.execute import Runner
 from maintd.pipeline import FireProcessor, Site
@@ -25,16 +26,27 @@ from maintd.plugins import Catalog
 from maintd.plugins.isolated import load_checked_isolated
 from maintd.report.maintlog import MaintenanceLog
 from maintd.respond import Responder, Result
+from maintd.respond.desk import ResponseDesk
+from maintd.respond.notify import Notifier
 from maintd.runtime import release_free_memory
 from maintd.schedule.catchup import Action, overdue_fires
 from maintd.schedule.scheduler import Scheduler
 from maintd.status import Status
-from maintd.store import IncidentBook, Ledger, apply_retention, checkpoint, open_store
+from maintd.store import (
+    DeliveryBook,
+    IncidentBook,
+    Ledger,
+    SilenceBook,
+    apply_retention,
+    checkpoint,
+    open_store,
+)
 
 log = logging.getLogger("maintd.service")
 STOP_GRACE_SECONDS = 30.0
 IDLE_CONNECTION_SECONDS = 300.0
 RETENTION_EVERY_SECONDS = 3600.0
+RESPOND_EVERY_SECONDS = 10.0  # the response desk's pace (it is also woken by every incident)
 REMEMBER_RESULTS = timedelta(days=2)  # how far back the responder's memory is rebuilt
 REMEMBER_ROWS = 200_000
 
@@ -47,6 +59,7 @@ class Settings:
     database: str
     log_dir: Path
     stop_grace: float = STOP_GRACE_SECONDS
+    respond_every: float = RESPOND_EVERY_SECONDS
 
 
 class MaintenanceService:
@@ -59,6 +72,8 @@ class MaintenanceService:
         self.ledger: Ledger | None = None
         self.processor: FireProcessor | None = None
         self.scheduler: Scheduler | None = None
+        self.notifier: Notifier | None = None
+        self.desk: ResponseDesk | None = None
         self.catch_up_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="maintd-late")
         self.last_retention = 0.0
 
@@ -72,6 +87,7 @@ class MaintenanceService:
         interrupted = self.ledger.interrupt_running("maintd stopped while this check ran")
         self.processor = FireProcessor(site, self.ledger, maintenance_log)
         self.processor.responder = self._responder()
+        self._start_response(site, maintenance_log)
         limits = site.calendar.defaults.concurrency
         self.scheduler = Scheduler(self.processor.handle, self.processor.dropped, limits.total)
         caught_up = self._catch_up(site)
@@ -96,6 +112,8 @@ class MaintenanceService:
             self.processor.log.event(f"reload refused, old calendar kept: {error}")
             return f"reload refused ({error}); {self.status_text()}"
         self.processor.site = site
+        if self.desk is not None:
+            self.desk.configure(site.calendar, site.planner)
         changes = self.scheduler.apply(site.calendar, site.planner)
         release_free_memory()
         self.processor.log.event(
@@ -117,6 +135,9 @@ class MaintenanceService:
         self.scheduler.shutdown(wait=False)
         self.catch_up_pool.shutdown(wait=False, cancel_futures=True)
         interrupted = self.ledger.interrupt_running("maintd stopped before the check finished")
+        if self.desk is not None and self.notifier is not None:
+            self.desk.stop()
+            self.notifier.stop()  # what is still queued is sent after the next start
         self.processor.site.runner.close()
         self.processor.log.event(
             f"stopped ({left} checks still running, {interrupted} interrupted)"
@@ -155,6 +176,26 @@ class MaintenanceService:
                     f"points folded into {pruned.hourly_rows} hourly rows"
                 )
         checkpoint(self.ledger.engine)
+
+    def _start_response(self, site: Site, maintenance_log: MaintenanceLog) -> None:
+        """Start the notification queue and the response desk; disruptive runs get silences."""
+        assert self.ledger is not None and self.processor is not None  # noqa: S101
+        engine = self.ledger.engine
+        silences = SilenceBook(engine)
+        self.notifier = Notifier(DeliveryBook(engine), self._notify_urls)
+        self.desk = ResponseDesk(
+            IncidentBook(engine), silences, self.notifier.send, maintenance_log.event
+        )
+        self.desk.configure(site.calendar, site.planner)
+        self.processor.silences = silences
+        self.processor.on_incident = self.desk.wake
+        self.notifier.start()
+        self.desk.start(self.settings.respond_every)
+
+    def _notify_urls(self, name: str) -> list[str | EnvSecret | FileSecret]:
+        """The URLs of a notify list of the calendar in force (read when a message is sent)."""
+        assert self.processor is not None  # noqa: S101
+        return list(self.processor.site.calendar.notify.get(name, []))
 
     def _responder(self) -> Responder:
         """The responder, its memory rebuilt from the last two days of the ledger."""
@@ -198,7 +239,10 @@ class MaintenanceService:
                 )
             else:
                 status = Status.SKIPPED if item.action == Action.SKIPPED else Status.MISSED
-                self.processor.record(fire.task, fire.host, fire.at, status, item.reason)
+                # Left out by the task's own catch-up policy: recorded, but no incident.
+                self.processor.record(
+                    fire.task, fire.host, fire.at, status, item.reason, respond=False
+                )
         return (
             f"catch-up: {counts[Action.RUN]} run, {counts[Action.MISSED]} missed, "
             f"{counts[Action.SKIPPED]} skipped"

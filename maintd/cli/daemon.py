@@ -24,13 +24,18 @@ from maintd.service import MaintenanceService, Settings
     "--stop-grace", type=float, default=30.0, show_default=True,
     help="Seconds running checks get to finish on SIGTERM.",
 )  # fmt: skip
-def run(
+@click.option(
+    "--respond-every", type=float, default=10.0, show_default=True,
+    help="Seconds between the response desk's rounds (escalations, SLA clocks, silences).",
+)  # fmt: skip
+def run(  # noqa: PLR0913 - one keyword per command-line option
     *,
     path: Path | None,
     config_path: Path | None,
     database: str | None,
     log_dir: Path | None,
     stop_grace: float,
+    respond_every: float,
 ) -> None:
     """Run the maintenance schedule until stopped (SIGHUP reloads the calendar)."""
     gc.enable()  # a long-running process: cycles must be collected (see cli.main)
@@ -48,5 +53,6 @@ def run(
         database=resolve_database(database, calendar),
         log_dir=resolve_log_dir(log_dir),
         stop_grace=stop_grace,
+        respond_every=respond_every,
     )
     serve(MaintenanceService(settings, (calendar, catalog)))

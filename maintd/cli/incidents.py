@@ -13,6 +13,7 @@ import click
 from maintd.cli.options import config_option, format_option
 from maintd.cli.output import print_json, print_table
 from maintd.cli.paths import calendar_if_any, database_option, resolve_database
+from maintd.cli.postmortem import postmortem
 from maintd.errors import UsageError
 from maintd.store import IncidentBook, Step, open_store
 
@@ -138,3 +139,4 @@ incidents.command("resolve", help="Resolve an incident by hand.")(
 incidents.command("note", help="Add a note to an incident's timeline.")(
     _person_step(IncidentBook.note, "note")
 )
+incidents.add_command(postmortem)

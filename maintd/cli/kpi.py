@@ -1,0 +1,162 @@
+"""`maintd kpi`: how maintenance went over a period — planned work done on time, how fast
+incidents were answered and fixed, whether the fixes held and the backups were verified."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta, tzinfo
+from pathlib import Path
+from typing import Any
+
+import click
+
+from maintd.cli.options import config_option, format_option, parse_moment
+from maintd.cli.output import print_json, print_table
+from maintd.cli.paths import calendar_if_any, database_option, resolve_database
+from maintd.config import Calendar
+from maintd.config.types import format_duration, parse_duration
+from maintd.errors import UsageError
+from maintd.report import kpi as report
+from maintd.store import kpi_queries, open_store
+
+DEFAULT_PERIOD = timedelta(days=30)
+NO_DATA = "—"
+COLUMNS = ["KPI", "VALUE", "BASIS"]
+WHEN_HELP = "an ISO date or date-time (local), or an age such as 7d or 24h"
+
+
+@click.command()
+@click.option("--since", metavar="WHEN", help=f"Start of the period: {WHEN_HELP} (default: 30d).")
+@click.option("--until", metavar="WHEN", help=f"End of the period, excluded: {WHEN_HELP}.")
+@config_option
+@database_option
+@format_option
+def kpi(
+    *,
+    since: str | None,
+    until: str | None,
+    config_path: Path | None,
+    database: str | None,
+    output_format: str,
+) -> None:
+    """Maintenance KPIs of a period (default: the last 30 days)."""
+    calendar = calendar_if_any(config_path)
+    zone = calendar.zone if calendar else UTC
+    now = datetime.now(UTC).replace(microsecond=0)
+    start = parse_when(since, zone, now, "--since") if since else now - DEFAULT_PERIOD
+    end = parse_when(until, zone, now, "--until") if until else now
+    if start >= end:
+        raise UsageError("--since must be before --until")
+    ledger = open_store(resolve_database(database, calendar))
+    try:
+        rows = kpi_queries.read_kpi_rows(ledger.engine, start, end)
+    finally:
+        ledger.close()
+    kpis = report.compute_kpis(
+        runs=rows.runs, incidents=rows.incidents, steps=rows.steps,
+        backup_tasks=find_backup_tasks(calendar, rows.runs), since=start, until=end, now=now,
+    )  # fmt: skip
+    if output_format == "json":
+        print_json(kpis_json(kpis, zone))
+        return
+    click.echo(f"{_local(start, zone)} to {_local(end, zone)}")
+    print_table(COLUMNS, table_rows(kpis))
+
+
+def parse_when(text: str, zone: tzinfo, now: datetime, option: str) -> datetime:
+    """Read ``--since``/``--until``: an age (``7d``: seven days before ``now``) or an ISO date
+    or date-time, local to ``zone`` unless it carries an offset. Returns an aware UTC time."""
+    try:
+        age = parse_duration(text)
+    except ValueError:
+        return parse_moment(text, zone, option)
+    return now - age
+
+
+def find_backup_tasks(calendar: Calendar | None, runs: Iterable[dict[str, Any]]) -> set[str]:
+    """The backup tasks: those running a ``backup_*`` plugin; without a calendar to say, the
+    tasks whose name contains "backup"."""
+    if calendar is not None:
+        return {task.name for task in calendar.tasks if (task.check or "").startswith("backup_")}
+    return {run["task"] for run in runs if "backup" in run["task"]}
+
+
+def kpis_json(kpis: report.Kpis, zone: tzinfo) -> dict[str, Any]:
+    """The JSON object: each KPI with its counts; times in ``zone`` with their offset,
+    durations in seconds, percentages rounded to 0.01 (the counts are exact)."""
+    return {
+        "since": kpis.since.astimezone(zone),
+        "until": kpis.until.astimezone(zone),
+        "incidents_opened": kpis.incidents_opened,
+        "planned_on_time": _share_json(kpis.planned_on_time, "on_time", "due", "missed"),
+        "mtta": _mean_json(kpis.acknowledge, "acknowledged"),
+        "mttr": _mean_json(kpis.resolve, "resolved"),
+        "on_time_response": _deadline_json(kpis.response),
+        "on_time_resolution": _deadline_json(kpis.resolution),
+        "first_time_fix": _share_json(kpis.first_time_fix, "fixed", "resolved", "reopened"),
+        "backup_verified": _share_json(kpis.backup_verified, "ok", "ran", "failed"),
+        "by_severity": [
+            {
+                "severity": times.severity,
+                "opened": times.opened,
+                "mtta": _mean_json(times.acknowledge, "acknowledged"),
+                "mttr": _mean_json(times.resolve, "resolved"),
+            }
+            for times in kpis.by_severity
+        ],
+    }
+
+
+def table_rows(kpis: report.Kpis) -> list[list[str]]:
+    """One row per KPI: its name, its value (``—`` without data) and the counts behind it."""
+    opened = kpis.incidents_opened
+    response, resolution = kpis.response, kpis.resolution
+    rows = [
+        _share_row("planned on time", kpis.planned_on_time,
+                   f"ran at their time, {kpis.planned_on_time.missed} did not", "due fires"),
+        _mean_row("MTTA", kpis.acknowledge, f"of {opened} incidents acknowledged"),
+        _mean_row("MTTR", kpis.resolve, f"of {opened} incidents resolved"),
+        _share_row("on-time response", response,
+                   f"answered by the deadline, {response.pending} not yet due", "incidents"),
+        _share_row("on-time resolution", resolution,
+                   f"resolved by the deadline, {resolution.pending} not yet due", "incidents"),
+        _share_row("first-time fix", kpis.first_time_fix,
+                   "not re-opened within 7 days", "resolved incidents"),
+        _share_row("backup verified", kpis.backup_verified, "OK", "backup runs"),
+    ]  # fmt: skip
+    for times in kpis.by_severity:
+        count = f"of {times.opened} {times.severity} incidents"
+        rows.append(_mean_row(f"MTTA {times.severity}", times.acknowledge, f"{count} acknowledged"))
+        rows.append(_mean_row(f"MTTR {times.severity}", times.resolve, f"{count} resolved"))
+    return rows
+
+
+def _share_row(name: str, share: report.Share, outcome: str, what: str) -> list[str]:
+    value = NO_DATA if share.pct is None else f"{share.pct:.1f} %"
+    return [name, value, f"{share.part} of {share.whole} {what} {outcome}"]
+
+
+def _mean_row(name: str, mean: report.Mean, basis: str) -> list[str]:
+    if mean.seconds is None:
+        return [name, NO_DATA, f"0 {basis}"]
+    return [name, format_duration(timedelta(seconds=mean.seconds)), f"{mean.count} {basis}"]
+
+
+def _local(moment: datetime, zone: tzinfo) -> str:
+    return moment.astimezone(zone).isoformat(timespec="seconds")
+
+
+def _share_json(share: report.Share, part: str, whole: str, missed: str) -> dict[str, Any]:
+    return {"pct": _rounded(share.pct), part: share.part, whole: share.whole, missed: share.missed}
+
+
+def _deadline_json(share: report.Share) -> dict[str, Any]:
+    return {**_share_json(share, "on_time", "judged", "late"), "pending": share.pending}
+
+
+def _mean_json(mean: report.Mean, count: str) -> dict[str, Any]:
+    return {"seconds": _rounded(mean.seconds), count: mean.count}
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
