@@ -1,4 +1,5 @@
-"""`maintd incidents`: list and show incidents, acknowledge, resolve and annotate them."""
+"""`maintd incidents`: list and show incidents, report one by hand, acknowledge, resolve and
+annotate them, write their post-mortem."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from maintd.cli.paths import calendar_if_any, database_option, resolve_database
 from maintd.cli.postmortem import postmortem
 from maintd.errors import UsageError
 from maintd.store import IncidentBook, Step, open_store
+from maintd.store.postmortem_queries import deliveries_of
 
 LIST_COLUMNS = ["ID", "STATE", "SEVERITY", "OPENED", "TITLE", "SUMMARY"]
 STATES = ["open", "acknowledged", "resolved"]
@@ -79,21 +81,62 @@ def show(
     book, zone = _book(config_path, database)
     incident = _existing(book, incident_id)
     timeline = book.timeline(incident_id)
+    deliveries = deliveries_of(book.engine, incident_id)
     if output_format == "json":
-        print_json({**incident, "timeline": timeline})
+        print_json({**incident, "timeline": timeline, "deliveries": deliveries})
         return
     for label, key in (("title", "title"), ("state", "state"), ("severity", "severity"),
                        ("status", "status"), ("acknowledged by", "acknowledged_by")):  # fmt: skip
         click.echo(f"{label + ':':<17}{incident[key] or '-'}")
     for label, key in (("opened", "opened_at"), ("acknowledged", "acknowledged_at"),
-                       ("resolved", "resolved_at")):  # fmt: skip
+                       ("resolved", "resolved_at"), ("respond by", "respond_due"),
+                       ("resolve by", "resolve_due")):  # fmt: skip
         click.echo(f"{label + ':':<17}{_local(incident[key], zone)}")
+    for label, key in (("respond clock", "respond_clock"), ("resolve clock", "resolve_clock")):
+        if incident[key]:
+            click.echo(f"{label + ':':<17}{incident[key]}")
     click.echo()
     print_table(["AT", "STEP", "STATUS", "BY", "TEXT"], [
         [_local(step["at"], zone), step["kind"], step["status"] or "", step["by"] or "",
          " ".join(step["text"].split())]
         for step in timeline
     ])  # fmt: skip
+    if deliveries:
+        click.echo()
+        print_table(["QUEUED", "EVENT", "TO", "ENDPOINT", "STATE", "ATTEMPTS", "ERROR"], [
+            [_local(row["created_at"], zone), row["event"], row["target"], row["endpoint"],
+             row["state"], str(row["attempts"]), (row["last_error"] or "")[:80]]
+            for row in deliveries
+        ])  # fmt: skip
+
+
+@incidents.command("open")
+@click.option("--title", required=True, help="What is wrong, in one line.")
+@click.option("--severity", required=True, help="A severity of the calendar's `severities`.")
+@click.option("--host", default=None, help="The host it concerns, if one.")
+@click.option("--note", "text", default="", help="Details for the timeline.")
+@click.option("--by", default=None, help="Who reports it (default: the login name).")
+@config_option
+@database_option
+def open_incident(  # noqa: PLR0913 - one keyword per command-line option
+    *, title: str, severity: str, host: str | None, text: str, by: str | None,
+    config_path: Path | None, database: str | None,
+) -> None:  # fmt: skip
+    """Report a problem by hand: it gets the same SLA clocks, escalation and notices."""
+    calendar = calendar_if_any(config_path)
+    if calendar is not None:
+        if calendar.severities and severity not in calendar.severities:
+            known = ", ".join(sorted(calendar.severities))
+            raise UsageError(f"no severity {severity!r} in the calendar (known: {known})")
+        if host is not None and host not in calendar.hosts:
+            raise UsageError(f"no host {host!r} in the calendar")
+    book = IncidentBook(open_store(resolve_database(database, calendar)).engine)
+    person = by or getpass.getuser()
+    step = Step(datetime.now(UTC), "opened", text or title, by=person)
+    incident_id = book.open(
+        kind="manual", task=None, host=host, title=title, severity=severity, step=step
+    )
+    click.echo(f"incident {incident_id}: opened by {person}")
 
 
 def _person_step(
