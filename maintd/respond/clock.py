@@ -131,9 +131,9 @@ class SlaClock:
         return None
 
 
-def _clip(intervals: Iterator[Interval] | list[Interval], start: datetime, end: datetime) -> list[
-    Interval
-]:
+def _clip(
+    intervals: Iterator[Interval] | list[Interval], start: datetime, end: datetime
+) -> list[Interval]:
     return [
         (max(opens, start), min(closes, end))
         for opens, closes in intervals

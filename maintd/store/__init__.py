@@ -6,10 +6,12 @@ imported here and nowhere else; SQLite by default, PostgreSQL by URL.
 """
 
 from maintd.store.db import checkpoint, database_url, open_engine
+from maintd.store.deliveries import DeliveryBook
 from maintd.store.incidents import IncidentBook, Step
 from maintd.store.ledger import Claim, FireKey, Ledger, Outcome
 from maintd.store.migrate import migrate
 from maintd.store.retention import Pruned, apply_retention
+from maintd.store.silences import SilenceBook
 
 
 def open_store(url: str) -> Ledger:
@@ -21,11 +23,13 @@ def open_store(url: str) -> Ledger:
 
 __all__ = [
     "Claim",
+    "DeliveryBook",
     "FireKey",
     "IncidentBook",
     "Ledger",
     "Outcome",
     "Pruned",
+    "SilenceBook",
     "Step",
     "apply_retention",
     "checkpoint",

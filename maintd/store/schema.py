@@ -210,9 +210,7 @@ delivery_attempts = Table(
     "delivery_attempts",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column(
-        "delivery_id", Integer, ForeignKey("deliveries.id", ondelete="CASCADE"), nullable=False
-    ),
+    Column("delivery_id", Integer, ForeignKey("deliveries.id", ondelete="CASCADE"), nullable=False),
     Column("at", UtcDateTime, nullable=False),
     Column("ok", Integer, nullable=False),
     Column("error", Text),

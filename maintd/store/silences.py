@@ -39,9 +39,15 @@ class SilenceBook:
             inserted = connection.execute(
                 silences.insert().returning(silences.c.id),
                 {
-                    "task": task, "host": host, "starts_at": starts_at, "ends_at": ends_at,
-                    "reason": reason, "created_by": by, "created_at": starts_at,
-                    "origin_task": origin_task, "summarized": 0,
+                    "task": task,
+                    "host": host,
+                    "starts_at": starts_at,
+                    "ends_at": ends_at,
+                    "reason": reason,
+                    "created_by": by,
+                    "created_at": starts_at,
+                    "origin_task": origin_task,
+                    "summarized": 0,
                 },  # fmt: skip
             )
             return int(inserted.scalar_one())

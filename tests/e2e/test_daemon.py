@@ -46,12 +46,14 @@ class Daemon:
         self.notify.bind(str(self.socket_path))
         self.notify.settimeout(0.2)
         self.process: subprocess.Popen[bytes] | None = None
+        self.extra_arguments: list[str] = []
 
     def start(self) -> None:
         env = {**os.environ, "NOTIFY_SOCKET": str(self.socket_path)}
         arguments = [
             *(sys.executable, "-m", "maintd", "run", str(self.calendar)),
             *("--db", str(self.database), "--log-dir", str(self.logs), "--stop-grace", "5"),
+            *self.extra_arguments,
         ]
         with (self.directory / "daemon.log").open("ab") as output:
             self.process = subprocess.Popen(  # noqa: S603

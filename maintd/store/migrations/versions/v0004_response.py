@@ -34,9 +34,7 @@ def upgrade() -> None:
         batch.add_column(
             sa.Column("notified_flapping", sa.Integer, nullable=False, server_default=ZERO)
         )
-        batch.add_column(
-            sa.Column("remediations", sa.Integer, nullable=False, server_default=ZERO)
-        )
+        batch.add_column(sa.Column("remediations", sa.Integer, nullable=False, server_default=ZERO))
     op.create_table(
         "silences",
         sa.Column("id", sa.Integer, nullable=False),
