@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -125,6 +126,9 @@ class ResponseDesk:
             self._held[incident["id"]] = hold
         commitment = rules.commitment(incident["severity"])
         deadlines = self._deadlines_of(incident, commitment, clock)
+        if commitment.renotify is not None and incident["notified_at"] is not None:
+            reminder = clock.deadline(incident["notified_at"], commitment.renotify)
+            deadlines = replace(deadlines, reminder=reminder)
         decision = decide(incident, commitment, deadlines, now, hold)
         for column in ("respond_due", "resolve_due"):
             if incident[column] != getattr(deadlines, column):

@@ -48,6 +48,7 @@ class Deadlines:
     resolve_warn: datetime | None = None
     resolve_due: datetime | None = None
     steps: tuple[datetime | None, ...] = ()
+    reminder: datetime | None = None  # the next `renotify`, by the clock since the last notice
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,7 @@ def decide(
         decision.notices.append(Notice(event, audience, news))
     _news(incident, now, told, decision)
     if not decision.notices:
-        _reminder(incident, commitment, now, audience, decision)
+        _reminder(incident, deadlines, now, audience, decision)
     return decision
 
 
@@ -194,14 +195,13 @@ def _news(
 
 def _reminder(
     incident: dict[str, Any],
-    commitment: Commitment,
+    deadlines: Deadlines,
     now: datetime,
     audience: tuple[str, ...],
     decision: Decision,
 ) -> None:
-    every = commitment.renotify
-    last = incident["notified_at"]
-    if incident["state"] != "open" or every is None or last is None or now - last < every:
+    due = deadlines.reminder
+    if incident["state"] != "open" or due is None or now < due:
         return
     decision.values["notified_at"] = now
     decision.notices.append(

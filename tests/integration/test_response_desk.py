@@ -208,3 +208,28 @@ def test_a_reload_takes_new_commitments(desk: Desk) -> None:
     assert desk.tick(T0) == [("opened", ("oncall",))]  # no steps: the default lists
     row = desk.book.get(incident_id)
     assert row is not None and row["respond_due"] == T0 + 60 * MIN
+
+
+def test_an_announced_incident_across_a_window_is_not_repeated_but_its_due_steps_are(
+    desk: Desk,
+) -> None:
+    evening = T0.replace(hour=0, minute=50)
+    incident_id = desk.open(at=evening)
+    assert desk.tick(evening) == [("opened", ("oncall",))]
+    # 01:00-03:00 the window holds everything; the 15-minute step (10 min used before the
+    # window) is due at 03:05 by the clock, not at 01:05 by the wall.
+    assert desk.tick(evening + 20 * MIN) == []
+    assert desk.tick(T0.replace(hour=3, minute=1)) == []  # nothing new to say at 03:01
+    assert desk.tick(T0.replace(hour=3, minute=5))[0] == ("escalated", ("leads",))
+    assert desk.steps(incident_id).count("held") == 1
+
+
+def test_an_acknowledgement_during_a_window_is_told_when_it_closes(desk: Desk) -> None:
+    evening = T0.replace(hour=0, minute=50)
+    incident_id = desk.open(at=evening)
+    desk.tick(evening)
+    desk.book.acknowledge(incident_id, Step(evening + 20 * MIN, "acknowledged", by="li"))
+    assert desk.tick(evening + 30 * MIN) == []
+    assert desk.tick(T0.replace(hour=3, minute=1)) == [("acknowledged", ("oncall",))]
+    row = desk.book.get(incident_id)
+    assert row is not None and row["respond_clock"] is None  # answered in time: no mark

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -36,7 +37,11 @@ def incident(**changes: Any) -> dict[str, Any]:
 
 
 def run(row: dict[str, Any], minutes: float, hold: str | None = None) -> Decision:
-    return decide(row, CRITICAL, DEADLINES, T0 + minutes * MIN, hold)
+    """The decision at T0 + ``minutes``; a reminder falls due an hour after the last notice
+    (no pauses in these cases: the clock is the wall clock)."""
+    told = row["notified_at"]
+    deadlines = DEADLINES if told is None else replace(DEADLINES, reminder=told + 60 * MIN)
+    return decide(row, CRITICAL, deadlines, T0 + minutes * MIN, hold)
 
 
 def events(decision: Decision) -> list[tuple[str, tuple[str, ...]]]:
