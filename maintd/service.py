@@ -169,11 +169,13 @@ class MaintenanceService:
                 runs_for=keep.runs,
                 metrics_for=keep.metrics,
                 hourly_for=keep.metrics_hourly,
+                incidents_for=keep.incidents,
             )
-            if pruned.runs or pruned.metrics_folded or pruned.hourly_deleted:
+            if pruned.runs or pruned.metrics_folded or pruned.hourly_deleted or pruned.incidents:
                 self.processor.log.event(
                     f"retention: {pruned.runs} old runs removed, {pruned.metrics_folded} metric "
-                    f"points folded into {pruned.hourly_rows} hourly rows"
+                    f"points folded into {pruned.hourly_rows} hourly rows, {pruned.incidents} "
+                    "closed incidents removed"
                 )
         checkpoint(self.ledger.engine)
 

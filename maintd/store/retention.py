@@ -2,7 +2,9 @@
 
 Runs older than `retention.runs` go (their metrics with them). Raw metrics older than
 `retention.metrics` are folded into hourly min / max / average rows first, then deleted; hourly
-rows older than `retention.metrics_hourly` go. Each step is its own short write transaction, so
+rows older than `retention.metrics_hourly` go; incidents resolved longer than
+`retention.incidents` ago go with their timelines and notifications, and so do silences that
+ended that long ago. Each step is its own short write transaction, so
 readers and the daemon's fires are never held up for long.
 """
 
@@ -12,10 +14,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, delete, or_, select
 
 from maintd.store.db import writing
-from maintd.store.schema import metrics, metrics_hourly, runs
+from maintd.store.schema import (
+    deliveries,
+    delivery_attempts,
+    incident_events,
+    incidents,
+    metrics,
+    metrics_hourly,
+    runs,
+    silences,
+)
 
 
 @dataclass(frozen=True)
@@ -26,14 +37,16 @@ class Pruned:
     metrics_folded: int
     hourly_rows: int
     hourly_deleted: int
+    incidents: int = 0
 
 
-def apply_retention(
+def apply_retention(  # noqa: PLR0913 - one keyword per retention setting
     engine: Engine,
     *,
     runs_for: timedelta,
     metrics_for: timedelta,
     hourly_for: timedelta,
+    incidents_for: timedelta | None = None,
     now: datetime | None = None,
 ) -> Pruned:
     """Prune and downsample; return the counts."""
@@ -48,7 +61,29 @@ def apply_retention(
         removed_runs = connection.execute(
             delete(runs).where(runs.c.scheduled_for < now - runs_for)
         ).rowcount
-    return Pruned(int(removed_runs or 0), folded, hourly_rows, int(hourly_deleted or 0))
+    closed = _prune_incidents(engine, now - incidents_for) if incidents_for else 0
+    return Pruned(int(removed_runs or 0), folded, hourly_rows, int(hourly_deleted or 0), closed)
+
+
+def _prune_incidents(engine: Engine, before: datetime) -> int:
+    """Delete incidents resolved before ``before`` with everything that hangs off them
+    (explicitly: SQLite enforces ON DELETE CASCADE only with foreign keys switched on)."""
+    old = select(incidents.c.id).where(
+        incidents.c.state == "resolved", incidents.c.resolved_at < before
+    )
+    with writing(engine) as connection:
+        sent = select(deliveries.c.id).where(
+            or_(deliveries.c.incident_id.in_(old),
+                deliveries.c.incident_id.is_(None) & (deliveries.c.created_at < before))
+        )  # fmt: skip
+        connection.execute(
+            delete(delivery_attempts).where(delivery_attempts.c.delivery_id.in_(sent))
+        )
+        connection.execute(delete(deliveries).where(deliveries.c.id.in_(sent)))
+        connection.execute(delete(incident_events).where(incident_events.c.incident_id.in_(old)))
+        removed = connection.execute(delete(incidents).where(incidents.c.id.in_(old))).rowcount
+        connection.execute(delete(silences).where(silences.c.ends_at < before))
+    return int(removed or 0)
 
 
 def _fold_old_metrics(engine: Engine, before: datetime) -> tuple[int, int]:

@@ -74,3 +74,35 @@ def test_a_restarted_responder_continues_the_open_incident(
     kinds = [event.kind.value for result in later for event in restarted.observe(result)]
     assert kinds == ["resolved"]  # no second incident for the same problem
     assert len(book.listing(states=["open", "acknowledged", "resolved"])) == 1
+
+
+def test_retention_removes_long_closed_incidents_with_their_story_and_keeps_open_ones(
+    store_url: str, open_ledger: Opener
+) -> None:
+    from maintd.store import DeliveryBook, SilenceBook, apply_retention  # noqa: PLC0415
+
+    engine = open_ledger(store_url).engine
+    book, deliveries, silences = IncidentBook(engine), DeliveryBook(engine), SilenceBook(engine)
+    old = book.open(kind="check", task="disk", host="db1", title="old", severity="s",
+                    step=Step(T0, "opened", "x", "CRITICAL"))  # fmt: skip
+    book.resolve(old, Step(T0 + FIVE_MINUTES, "resolved", "", "OK"))
+    still_open = book.open(kind="manual", task=None, host=None, title="open", severity="s",
+                           step=Step(T0, "opened", "y"))  # fmt: skip
+    for incident_id in (old, still_open):
+        delivery = deliveries.queue(
+            incident_id=incident_id, event="opened", target="ops", url_index=0,
+            endpoint="json://x", title="t", body="b", at=T0,
+        )  # fmt: skip
+        deliveries.record_attempt(delivery, at=T0, ok=True, error=None, duration=0.1, next_at=None)
+    silences.add(task=None, host="db1", starts_at=T0, ends_at=T0 + FIVE_MINUTES, reason="r",
+                 by=None)  # fmt: skip
+    pruned = apply_retention(
+        engine, runs_for=timedelta(days=400), metrics_for=timedelta(days=30),
+        hourly_for=timedelta(days=730), incidents_for=timedelta(days=30),
+        now=T0 + timedelta(days=31),
+    )  # fmt: skip
+    assert pruned.incidents == 1
+    assert book.get(old) is None and book.timeline(old) == []
+    assert book.get(still_open) is not None and len(book.timeline(still_open)) == 1
+    assert [row["incident_id"] for row in deliveries.listing()] == [still_open]
+    assert silences.listing(T0, include_ended=True) == []
