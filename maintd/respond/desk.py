@@ -47,6 +47,7 @@ class ResponseDesk:
         self._rules: _Rules | None = None
         self._held: dict[int, str] = {}  # incident id → what holds its notices
         self._deadlines: dict[tuple[int, datetime], Deadlines] = {}
+        self._reminders: dict[tuple[int, datetime], datetime | None] = {}
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -58,6 +59,7 @@ class ResponseDesk:
         with self._lock:
             self._rules = rules
             self._deadlines.clear()
+            self._reminders.clear()
 
     def start(self, every: float) -> None:
         """Tick every ``every`` seconds in a thread of its own (and when woken)."""
@@ -99,7 +101,9 @@ class ResponseDesk:
         active = self.silences.active(now)
         released: dict[str, list[tuple[dict[str, Any], Notice]]] = {}
         sent = 0
-        for incident in self.book.needing_attention():
+        attended = self.book.needing_attention()
+        self._forget_all_but({incident["id"] for incident in attended})
+        for incident in attended:
             try:
                 notices, lifted = self._attend(rules, incident, now, active)
             except Exception:
@@ -114,6 +118,14 @@ class ResponseDesk:
         self._summarize_ended_silences(now)
         return sent
 
+    def _forget_all_but(self, ids: set[int]) -> None:
+        """Drop what is remembered of incidents that no longer need attention."""
+        for cache in (self._deadlines, self._reminders):
+            for key in [key for key in cache if key[0] not in ids]:
+                del cache[key]
+        for incident_id in [known for known in self._held if known not in ids]:
+            del self._held[incident_id]
+
     def _attend(
         self, rules: _Rules, incident: dict[str, Any], now: datetime, silences: list[dict[str, Any]]
     ) -> tuple[list[Notice], str | None]:
@@ -126,32 +138,42 @@ class ResponseDesk:
             self._held[incident["id"]] = hold
         commitment = rules.commitment(incident["severity"])
         deadlines = self._deadlines_of(incident, commitment, clock)
-        if commitment.renotify is not None and incident["notified_at"] is not None:
-            reminder = clock.deadline(incident["notified_at"], commitment.renotify)
-            deadlines = replace(deadlines, reminder=reminder)
         decision = decide(incident, commitment, deadlines, now, hold)
         for column in ("respond_due", "resolve_due"):
             if incident[column] != getattr(deadlines, column):
                 decision.values[column] = getattr(deadlines, column)
         steps = list(decision.steps)
-        if hold != previous and hold is not None:
-            steps.append(("held", f"notifications held: {hold}"))
-        elif hold != previous and previous is not None:
-            steps.append(("released", f"{previous} ended"))
+        if hold != previous:
+            if hold is not None:
+                steps.append(("held", f"notifications held: {hold}"))
+            elif previous is not None:
+                steps.append(("released", f"{previous} ended"))
+        self._write(incident, now, steps, decision.values)
+        return decision.notices, previous if hold is None else None
+
+    def _write(
+        self,
+        incident: dict[str, Any],
+        now: datetime,
+        steps: list[tuple[str, str]],
+        values: dict[str, Any],
+    ) -> None:
+        """Record a decision: the columns with the first timeline step, then the other steps."""
         status = incident["status"]
         if steps:
-            first, *rest = steps
-            self.book.mark(incident["id"], Step(now, first[0], first[1], status), **decision.values)
+            (kind, text), *rest = steps
+            self.book.mark(incident["id"], Step(now, kind, text, status), **values)
             for kind, text in rest:
                 self.book.mark(incident["id"], Step(now, kind, text, status))
-        elif decision.values:
-            self.book.mark(incident["id"], None, **decision.values)
-        incident.update(decision.values)
-        return decision.notices, previous if hold is None else None
+        elif values:
+            self.book.mark(incident["id"], None, **values)
+        incident.update(values)
 
     def _deadlines_of(
         self, incident: dict[str, Any], commitment: Commitment, clock: SlaClock
     ) -> Deadlines:
+        """The incident's deadlines by its clock: computed once per opening, the reminder once
+        per notice."""
         key = (incident["id"], incident["opened_at"])
         found = self._deadlines.get(key)
         if found is None:
@@ -168,7 +190,13 @@ class ResponseDesk:
                 steps=tuple(due(after) for after, _ in commitment.steps),
             )
             self._deadlines[key] = found
-        return found
+        told = incident["notified_at"]
+        if commitment.renotify is None or told is None:
+            return found
+        reminder_key = (incident["id"], told)
+        if reminder_key not in self._reminders:
+            self._reminders[reminder_key] = clock.deadline(told, commitment.renotify)
+        return replace(found, reminder=self._reminders[reminder_key])
 
     def _send(self, rules: _Rules, incident: dict[str, Any], notice: Notice) -> int:
         context = rules.context(incident)
