@@ -32,6 +32,8 @@ from maintd.store import Claim, FireKey, Ledger, Outcome, SilenceBook
 log = logging.getLogger("maintd.fire")
 MIN_GRACE = timedelta(seconds=60)
 DEFAULT_SEVERITY = "warning"  # for a calendar that names no severity at all
+REMEDIABLE_EVENTS = (Kind.OPENED, Kind.REOPENED, Kind.CHANGED)
+REMEDIABLE_STATUSES = (Status.WARNING, Status.CRITICAL, Status.UNKNOWN)
 
 
 def interpret(raw: RawOutput) -> CheckResult:
@@ -187,7 +189,9 @@ class FireProcessor:
             if event.kind not in (Kind.SOFT, Kind.CHANGED):
                 job = f"{result.task}@{result.host}"
                 self.log.event(f"incident {event.kind}: {job} {result.status}", result.at)
-            if event.kind in (Kind.OPENED, Kind.REOPENED):
+            # Only the plugin's own verdict is worth a fix: an unreachable host or a missed fire
+            # says nothing about the service (restarting it would spend an attempt for nothing).
+            if event.kind in REMEDIABLE_EVENTS and result.status in REMEDIABLE_STATUSES:
                 self._remediate(result.task, result.host)
         if any(event.kind != Kind.SOFT for event in events):
             self.on_incident()

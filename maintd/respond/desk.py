@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -46,7 +46,7 @@ class ResponseDesk:
         self.log_event = log_event
         self._rules: _Rules | None = None
         self._held: dict[int, str] = {}  # incident id → what holds its notices
-        self._deadlines: dict[tuple[int, datetime], Deadlines] = {}
+        self._deadlines: dict[tuple[int, datetime, str], Deadlines] = {}
         self._reminders: dict[tuple[int, datetime], datetime | None] = {}
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -99,38 +99,39 @@ class ResponseDesk:
 
     def _tick(self, rules: _Rules, now: datetime) -> int:
         active = self.silences.active(now)
-        released: dict[str, list[tuple[dict[str, Any], Notice]]] = {}
-        sent = 0
         attended = self.book.needing_attention()
         self._forget_all_but({incident["id"] for incident in attended})
+        outcomes: list[_Outcome] = []
         for incident in attended:
             try:
-                notices, lifted = self._attend(rules, incident, now, active)
+                outcomes.append(self._attend(rules, incident, now, active))
             except Exception:
                 log.exception("incident %s: response step failed", incident["id"])
-                continue
-            if lifted is not None and notices:
-                released.setdefault(lifted, []).extend((incident, n) for n in notices)
+        released: dict[str, list[_Outcome]] = {}
+        sent = 0
+        for outcome in outcomes:
+            if outcome.lifted is not None and outcome.notices:
+                released.setdefault(outcome.lifted, []).append(outcome)
             else:
-                sent += sum(self._send(rules, incident, notice) for notice in notices)
-        for reason, items in released.items():
-            sent += self._send_released(rules, reason, items)
+                sent += self._deliver(rules, None, [outcome])
+        for reason, group in released.items():
+            sent += self._deliver(rules, reason, group)
         self._summarize_ended_silences(now)
         return sent
 
     def _forget_all_but(self, ids: set[int]) -> None:
         """Drop what is remembered of incidents that no longer need attention."""
-        for cache in (self._deadlines, self._reminders):
-            for key in [key for key in cache if key[0] not in ids]:
-                del cache[key]
+        for key in [key for key in self._deadlines if key[0] not in ids]:
+            del self._deadlines[key]
+        for reminder in [key for key in self._reminders if key[0] not in ids]:
+            del self._reminders[reminder]
         for incident_id in [known for known in self._held if known not in ids]:
             del self._held[incident_id]
 
     def _attend(
         self, rules: _Rules, incident: dict[str, Any], now: datetime, silences: list[dict[str, Any]]
-    ) -> tuple[list[Notice], str | None]:
-        """Decide and record what ``incident`` needs; return its notices and, when a hold
-        lifted just now, what held it."""
+    ) -> _Outcome:
+        """Decide what ``incident`` needs (nothing is written yet)."""
         clock = rules.clock(incident)
         hold = _hold(incident, clock, silences, now)
         previous = self._held.pop(incident["id"], None)
@@ -148,36 +149,54 @@ class ResponseDesk:
                 steps.append(("held", f"notifications held: {hold}"))
             elif previous is not None:
                 steps.append(("released", f"{previous} ended"))
-        self._write(incident, now, steps, decision.values)
-        return decision.notices, previous if hold is None else None
+        lifted = previous if hold is None else None
+        return _Outcome({**incident, **decision.values}, now, steps, decision.values,
+                        decision.notices, lifted)  # fmt: skip
 
-    def _write(
-        self,
-        incident: dict[str, Any],
-        now: datetime,
-        steps: list[tuple[str, str]],
-        values: dict[str, Any],
-    ) -> None:
+    def _deliver(self, rules: _Rules, released_by: str | None, outcomes: list[_Outcome]) -> int:
+        """Queue the outcomes' notices, then record the decisions. A notice is recorded as
+        given only once it is queued: when queueing fails, the next round decides again (at
+        worst a notice goes twice; it is never lost)."""
+        try:
+            if released_by is not None and len(outcomes) > 1:
+                sent = self._send_released(rules, released_by, outcomes)
+            else:
+                sent = sum(
+                    self._send(rules, outcome.incident, notice)
+                    for outcome in outcomes
+                    for notice in outcome.notices
+                )
+        except Exception:
+            log.exception("notices could not be queued; the next round tries again")
+            return 0
+        for outcome in outcomes:
+            try:
+                self._write(outcome)
+            except Exception:
+                log.exception("incident %s: could not record its step", outcome.incident["id"])
+        return sent
+
+    def _write(self, outcome: _Outcome) -> None:
         """Record a decision: the columns with the first timeline step, then the other steps."""
+        incident, values = outcome.incident, outcome.values
         status = incident["status"]
-        if steps:
-            (kind, text), *rest = steps
-            self.book.mark(incident["id"], Step(now, kind, text, status), **values)
+        if outcome.steps:
+            (kind, text), *rest = outcome.steps
+            self.book.mark(incident["id"], Step(outcome.at, kind, text, status), **values)
             for kind, text in rest:
-                self.book.mark(incident["id"], Step(now, kind, text, status))
+                self.book.mark(incident["id"], Step(outcome.at, kind, text, status))
         elif values:
             self.book.mark(incident["id"], None, **values)
-        incident.update(values)
 
     def _deadlines_of(
         self, incident: dict[str, Any], commitment: Commitment, clock: SlaClock
     ) -> Deadlines:
         """The incident's deadlines by its clock: computed once per opening, the reminder once
         per notice."""
-        key = (incident["id"], incident["opened_at"])
+        opened = incident["clock_started_at"] or incident["opened_at"]
+        key = (incident["id"], opened, incident["severity"])
         found = self._deadlines.get(key)
         if found is None:
-            opened = incident["opened_at"]
 
             def due(budget: timedelta | None) -> datetime | None:
                 return None if budget is None else clock.deadline(opened, budget)
@@ -195,6 +214,8 @@ class ResponseDesk:
             return found
         reminder_key = (incident["id"], told)
         if reminder_key not in self._reminders:
+            for stale in [key for key in self._reminders if key[0] == incident["id"]]:
+                del self._reminders[stale]
             self._reminders[reminder_key] = clock.deadline(told, commitment.renotify)
         return replace(found, reminder=self._reminders[reminder_key])
 
@@ -215,15 +236,13 @@ class ResponseDesk:
         )
         return 1
 
-    def _send_released(
-        self, rules: _Rules, reason: str, items: list[tuple[dict[str, Any], Notice]]
-    ) -> int:
+    def _send_released(self, rules: _Rules, reason: str, outcomes: list[_Outcome]) -> int:
         """Notices held by one window or silence, sent as one summary per audience."""
-        if len(items) == 1:
-            return self._send(rules, *items[0])
         by_targets: dict[tuple[str, ...], list[tuple[dict[str, Any], str]]] = {}
-        for incident, notice in items:
-            by_targets.setdefault(notice.targets, []).append((incident, notice.event))
+        for outcome in outcomes:
+            for notice in outcome.notices:
+                entry = (outcome.incident, notice.event)
+                by_targets.setdefault(notice.targets, []).append(entry)
         for targets, entries in by_targets.items():
             title = f"{reason} ended: {len(entries)} incident notices"
             body = message.summary_body(reason, entries, rules.zone)
@@ -236,6 +255,18 @@ class ResponseDesk:
             scope = f"{silence['task'] or 'every task'} on {silence['host'] or 'every host'}"
             self.log_event(f"silence #{silence['id']} ({scope}) ended: {silence['reason']}")
             self.silences.summarized(silence["id"])
+
+
+@dataclass
+class _Outcome:
+    """What one round decided for one incident, before it is written."""
+
+    incident: dict[str, Any]  # the row as it will be (decided columns applied)
+    at: datetime
+    steps: list[tuple[str, str]]
+    values: dict[str, Any]
+    notices: list[Notice]
+    lifted: str | None  # the hold that lifted in this round, if one did
 
 
 class _Rules:

@@ -4,7 +4,8 @@ from its row, its commitment and the time; pure, so every transition is tested w
 The rules, in order:
 
 1. **SLA clocks** run while unresolved (respond: until acknowledged). At 80 % of a commitment a
-   warning, at 100 % a breach: each recorded once in the timeline, even while notices are held.
+   warning, at 100 % a breach: each recorded once in the timeline and told (a breach during a
+   hold is recorded and told when the hold lifts; pausing windows stop the clocks anyway).
 2. **Holds**: while its host is in a pausing window or a silence matches it, nothing is sent; a
    flapping incident is announced once to those already told, then held until it settles.
    Nothing is lost: what people were last told is kept on the incident (``notified_*``), so
@@ -78,9 +79,9 @@ def decide(
 ) -> Decision:
     """What ``incident`` needs at ``now``; ``hold`` names what holds its notices, if anything."""
     decision = Decision()
-    sla = _clocks(incident, deadlines, now, decision)
     if hold is not None:
-        return decision
+        return decision  # even clock marks wait: a breach during a silence is told when it ends
+    sla = _clocks(incident, deadlines, now, decision)
     told = _union(commitment.steps[: incident["escalation_step"]])
     if incident["flapping"]:
         # A flapping problem is announced once to those told already, then held until it

@@ -36,6 +36,7 @@ HOST_SCHEMES = frozenset({"json", "jsons", "mailto", "mailtos"})  # their host n
 SECRET_WORDS = ("pass", "pwd", "token", "key", "secret", "auth", "sig", "hook")
 TOKEN_LOOKING = re.compile(r"(?=.*\d)(?=.*[A-Za-z])[A-Za-z0-9_\-]{12,}")
 REDACTED = "***"
+REQUEST_PATH = re.compile(r"(with url: )\S+")
 MIN_SECRET_LENGTH = 4  # shorter pieces of a URL path or host would maul the text they are in
 MAX_ERROR_LENGTH = 1000
 RETRY_AFTER_BUG = 60.0  # seconds before a delivery whose attempt crashed is tried again
@@ -97,6 +98,9 @@ def redact(text: str, url: str) -> str:
     than json/mailto also the user, host and path) replaced by ``***``."""
     if not url:
         return text
+    # urllib3 quotes the request path ("Max retries exceeded with url: /hooks/…"): a webhook's
+    # path is its secret as often as not.
+    text = REQUEST_PATH.sub(r"\1***", text)
     text = text.replace(url, describe_endpoint(url))
     for secret in sorted(_secret_parts(url), key=len, reverse=True):
         text = text.replace(secret, REDACTED)
@@ -116,6 +120,10 @@ def _secret_parts(url: str) -> set[str]:
     pieces = set(filter(TOKEN_LOOKING.fullmatch, re.split(r"[/&=#]", f"{path}&{query}")))
     if _scheme(url) not in HOST_SCHEMES:
         pieces.update([user, host.rpartition(":")[0] or host, *path.split("/")])
+    elif _scheme(url).startswith("json"):
+        # A webhook's path and query values are its credentials (/hooks/team-prod-secret).
+        pieces.update(path.split("/"))
+        pieces.update(value for pair in query.split("&") for _, _, value in [pair.partition("=")])
     pieces = {piece for piece in pieces if len(piece) >= MIN_SECRET_LENGTH}
     # Whatever their length: the password, and query values named like secrets or headers.
     pieces.update(

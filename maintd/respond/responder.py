@@ -71,18 +71,27 @@ class Responder:
                 severity=self.severity_for(result.task, result.status), step=step,
             )  # fmt: skip
             return
+        severity = self.severity_for(result.task, result.status)
         if event.kind == Kind.REOPENED:
             resolved = self.book.last_resolved(result.task, result.host)
             if resolved is not None:
-                self.book.reopen(resolved["id"], step)
+                state = self.tracker.pairs[(result.task, result.host)]
+                self.book.reopen(resolved["id"], step, severity=severity, flapping=state.flapping)
             return
+        if event.kind == Kind.SOFT:
+            return  # soft results stay in the ledger
         current = self.book.current(result.task, result.host)
-        if event.kind == Kind.SOFT or current is None:
-            return  # soft results and flapping of a pair without an incident stay in the ledger
-        if event.kind == Kind.CHANGED:
-            self.book.update(current["id"], step)
+        if event.kind in (Kind.FLAPPING_STARTED, Kind.FLAPPING_STOPPED):
+            # Flapping may start or stop while the incident is resolved: mark that one, so the
+            # flag never outlives the flapping.
+            target = current or self.book.last_resolved(result.task, result.host)
+            if target is not None:
+                flapping = event.kind == Kind.FLAPPING_STARTED
+                self.book.set_flapping(target["id"], flapping, step)
+        elif current is None:
+            return
+        elif event.kind == Kind.CHANGED:
+            changed = severity if severity != current["severity"] else None
+            self.book.update(current["id"], step, severity=changed)
         elif event.kind == Kind.RESOLVED:
             self.book.resolve(current["id"], step)
-        else:
-            flapping = event.kind == Kind.FLAPPING_STARTED
-            self.book.set_flapping(current["id"], flapping, step)

@@ -63,6 +63,7 @@ class IncidentBook:
                     "flapping": 0,
                     "reopened": 0,
                     "opened_at": step.at,
+                    "clock_started_at": step.at,
                     "escalation_step": 0,
                     "notified_flapping": 0,
                     "remediations": 0,
@@ -90,17 +91,26 @@ class IncidentBook:
             .order_by(incidents.c.resolved_at.desc(), incidents.c.id.desc())
         )
 
-    def reopen(self, incident_id: int, step: Step) -> None:
-        """Open a resolved incident again (the same problem came back soon)."""
+    def reopen(
+        self, incident_id: int, step: Step, *, severity: str | None = None, flapping: bool = False
+    ) -> None:
+        """Open a resolved incident again (the same problem came back soon). Its response
+        starts over: clocks from now, escalation from the first step (those told of it hear
+        that it is back)."""
+        values: dict[str, Any] = {"severity": severity} if severity else {}
         self._change(
             incident_id, step, state="open", resolved_at=None, acknowledged_at=None,
             acknowledged_by=None, reopened=incidents.c.reopened + 1, status=step.status,
-            summary=step.text,
+            summary=step.text, flapping=int(flapping), clock_started_at=step.at,
+            respond_due=None, resolve_due=None, respond_clock=None, resolve_clock=None,
+            escalation_step=0, **values,
         )  # fmt: skip
 
-    def update(self, incident_id: int, step: Step) -> None:
-        """Record a new status of the problem (WARNING became CRITICAL, say)."""
-        self._change(incident_id, step, status=step.status, summary=step.text)
+    def update(self, incident_id: int, step: Step, *, severity: str | None = None) -> None:
+        """Record a new status of the problem (WARNING became CRITICAL, say), and the severity
+        that status calls for."""
+        values: dict[str, Any] = {"severity": severity} if severity else {}
+        self._change(incident_id, step, status=step.status, summary=step.text, **values)
 
     def acknowledge(self, incident_id: int, step: Step) -> None:
         """Someone took it on: the respond clock stops."""

@@ -136,7 +136,9 @@ incidents = Table(
     Column("acknowledged_at", UtcDateTime),
     Column("acknowledged_by", String(200)),
     Column("resolved_at", UtcDateTime),
-    # The severity's commitments, as deadlines (windows and business hours already counted in).
+    # The severity's commitments, as deadlines (windows and business hours already counted in),
+    # from when the clocks last started: the opening, or the latest re-opening.
+    Column("clock_started_at", UtcDateTime),
     Column("respond_due", UtcDateTime),
     Column("resolve_due", UtcDateTime),
     Column("respond_clock", String(20)),  # NULL while running, then warned | breached

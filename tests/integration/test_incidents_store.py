@@ -34,7 +34,7 @@ def test_a_problem_becomes_one_incident_with_its_whole_story(
         respond.observe(result)
     (incident,) = book.listing(states=["resolved"])
     assert incident["title"] == "disk on db1: WARNING"
-    assert incident["severity"] == "sev-warning"
+    assert incident["severity"] == "sev-critical"  # what its latest status calls for
     assert incident["opened_at"] == T0 + timedelta(minutes=10)  # the second WARNING: hard
     assert incident["resolved_at"] == T0 + timedelta(minutes=20)
     steps = [(step["kind"], step["status"]) for step in book.timeline(incident["id"])]
@@ -106,3 +106,22 @@ def test_retention_removes_long_closed_incidents_with_their_story_and_keeps_open
     assert book.get(still_open) is not None and len(book.timeline(still_open)) == 1
     assert [row["incident_id"] for row in deliveries.listing()] == [still_open]
     assert silences.listing(T0, include_ended=True) == []
+
+
+def test_flapping_that_ends_while_resolved_clears_the_flag_and_a_relapse_is_audible(
+    store_url: str, open_ledger: Opener
+) -> None:
+    book = IncidentBook(open_ledger(store_url).engine)
+    policy = Policy(reopen_within=timedelta(hours=2), flap_window=4, flap_high=0.5, flap_low=0.25)
+    respond = Responder(book, lambda _task: policy, lambda _task, _status: "s")
+    flapping = [Status.CRITICAL, Status.OK, Status.CRITICAL, Status.OK, Status.OK, Status.OK,
+                Status.OK, Status.OK]  # fmt: skip
+    for result in results(*flapping):
+        respond.observe(result)
+    (incident,) = book.listing(states=["resolved"])
+    kinds = [step["kind"] for step in book.timeline(incident["id"])]
+    assert "flapping-started" in kinds and "flapping-stopped" in kinds
+    assert incident["flapping"] == 0
+    respond.observe(results(Status.CRITICAL, start=T0 + timedelta(minutes=45))[0])
+    (reopened,) = book.listing()
+    assert (reopened["id"], reopened["flapping"], reopened["state"]) == (incident["id"], 0, "open")

@@ -402,3 +402,14 @@ def test_redact_hides_the_url_and_its_secrets_but_keeps_the_reason() -> None:
 )
 def test_an_endpoint_shows_the_host_only_where_it_is_no_secret(url: str, shown: str) -> None:
     assert describe_endpoint(url) == shown
+
+
+def test_redact_hides_a_webhooks_path_and_query_even_in_urllib3s_own_words() -> None:
+    url = "json://127.0.0.1:9/hooks/teamalphaprodsecret?channel=ops-prod"
+    error = (
+        "HTTPConnectionPool(host='127.0.0.1', port=9): Max retries exceeded with url: "
+        "/hooks/teamalphaprodsecret?channel=ops-prod (Caused by NewConnectionError: refused)"
+    )
+    shown = redact(error, url)
+    assert "teamalphaprodsecret" not in shown and "ops-prod" not in shown
+    assert "Max retries exceeded with url: ***" in shown and "refused" in shown

@@ -233,3 +233,37 @@ def test_an_acknowledgement_during_a_window_is_told_when_it_closes(desk: Desk) -
     assert desk.tick(T0.replace(hour=3, minute=1)) == [("acknowledged", ("oncall",))]
     row = desk.book.get(incident_id)
     assert row is not None and row["respond_clock"] is None  # answered in time: no mark
+
+
+def test_a_reopened_incident_starts_its_response_over(desk: Desk) -> None:
+    incident_id = desk.open()
+    desk.tick(T0)
+    desk.book.acknowledge(incident_id, Step(T0 + 2 * MIN, "acknowledged", by="ana"))
+    desk.tick(T0 + 3 * MIN)
+    desk.book.resolve(incident_id, Step(T0 + 30 * MIN, "resolved", status="OK"))
+    desk.tick(T0 + 31 * MIN)
+    back = T0 + 80 * MIN
+    desk.book.reopen(incident_id, Step(back, "reopened", "DISK CRITICAL", "CRITICAL"))
+    # Those told hear it is back; nobody is paged for the first opening's clocks.
+    assert desk.tick(back) == [("reopened", ("oncall",))]
+    row = desk.book.get(incident_id)
+    assert row is not None
+    assert (row["respond_due"], row["respond_clock"]) == (back + 15 * MIN, None)
+    assert desk.tick(back + 15 * MIN)[0] == ("escalated", ("leads",))
+
+
+def test_a_notice_that_could_not_be_queued_is_decided_again_next_round(desk: Desk) -> None:
+    incident_id = desk.open()
+    real_send, failures = desk.desk.send, [1]
+
+    def flaky(message: Message) -> int:
+        if failures:
+            failures.pop()
+            raise RuntimeError("database is locked")
+        return real_send(message)
+
+    desk.desk.send = flaky
+    assert desk.tick(T0) == []
+    assert desk.book.get(incident_id)["escalation_step"] == 0  # type: ignore[index]
+    assert "notified" not in desk.steps(incident_id)
+    assert desk.tick(T0 + MIN) == [("opened", ("oncall",))]

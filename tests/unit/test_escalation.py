@@ -92,11 +92,12 @@ def test_acknowledging_stops_the_respond_clock_not_the_resolve_clock() -> None:
     assert decision.values["resolve_clock"] == "warned"
 
 
-def test_a_hold_records_clock_marks_but_sends_nothing() -> None:
-    decision = run(incident(), 20, hold="window nightly")
-    assert decision.notices == []
-    assert decision.values == {"respond_clock": "breached"}
-    assert "escalation_step" not in decision.values
+def test_a_hold_defers_everything_and_its_end_tells_the_breach() -> None:
+    held = run(incident(), 20, hold="silence #1 (kernel upgrade)")
+    assert held.notices == [] and held.values == {} and held.steps == []
+    lifted = run(incident(), 21)
+    assert lifted.values["respond_clock"] == "breached"
+    assert [notice.event for notice in lifted.notices] == ["opened", "sla-breach"]
 
 
 def test_when_the_hold_lifts_the_steps_reached_meanwhile_are_sent_at_once() -> None:

@@ -21,6 +21,7 @@ ZERO = sa.text("0")
 
 def upgrade() -> None:
     with op.batch_alter_table("incidents") as batch:
+        batch.add_column(sa.Column("clock_started_at", UtcDateTime))
         batch.add_column(sa.Column("respond_due", UtcDateTime))
         batch.add_column(sa.Column("resolve_due", UtcDateTime))
         batch.add_column(sa.Column("respond_clock", sa.String(20)))
@@ -100,6 +101,6 @@ def downgrade() -> None:
         for column in (
             "remediations", "notified_flapping", "notified_at", "notified_status",
             "notified_state", "escalation_step", "resolve_clock", "respond_clock",
-            "resolve_due", "respond_due",
+            "resolve_due", "respond_due", "clock_started_at",
         ):  # fmt: skip
             batch.drop_column(column)
