@@ -49,7 +49,9 @@ def kpi(
         raise UsageError("--since must be before --until")
     ledger = open_store(resolve_database(database, calendar))
     try:
-        rows = kpi_queries.read_kpi_rows(ledger.engine, start, end)
+        rows = kpi_queries.read_kpi_rows(
+            ledger.engine, start, end, incidents_until=end + report.REOPEN_HORIZON
+        )
     finally:
         ledger.close()
     kpis = report.compute_kpis(
@@ -93,7 +95,10 @@ def kpis_json(kpis: report.Kpis, zone: tzinfo) -> dict[str, Any]:
         "mttr": _mean_json(kpis.resolve, "resolved"),
         "on_time_response": _deadline_json(kpis.response),
         "on_time_resolution": _deadline_json(kpis.resolution),
-        "first_time_fix": _share_json(kpis.first_time_fix, "fixed", "resolved", "reopened"),
+        "first_time_fix": {
+            **_share_json(kpis.first_time_fix, "fixed", "resolved", "reopened"),
+            "pending": kpis.first_time_fix.pending,
+        },
         "backup_verified": _share_json(kpis.backup_verified, "ok", "ran", "failed"),
         "by_severity": [
             {

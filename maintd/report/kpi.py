@@ -176,7 +176,7 @@ def compute_kpis(  # noqa: PLR0913 - the rows, what is a backup, and the three i
             [(first_response(row, found), row["respond_due"]) for row, found in timelines], now
         ),
         resolution=_deadlines([(row["resolved_at"], row["resolve_due"]) for row in opened], now),
-        first_time_fix=first_time_fix([found for _, found in timelines]),
+        first_time_fix=first_time_fix(timelines, incidents, now),
         backup_verified=backup_verified(period_runs, backup_tasks),
         by_severity=_by_severity(timelines),
     )
@@ -197,12 +197,32 @@ def backup_verified(runs: Iterable[Row], backup_tasks: Collection[str]) -> Share
     return Share(sum(run["status"] == Status.OK for run in ran), len(ran))
 
 
-def first_time_fix(timelines: Iterable[Sequence[Row]]) -> Share:
-    """Of the incidents resolved at least once, how many were not re-opened within
-    ``REOPEN_HORIZON`` of a resolution. Each timeline is one incident's steps, oldest first."""
-    resolved = [steps for steps in timelines if any(step["kind"] == "resolved" for step in steps)]
-    held = [steps for steps in resolved if not reopened_soon(steps)]
-    return Share(len(held), len(resolved))
+def first_time_fix(
+    timelines: Sequence[tuple[Row, Sequence[Row]]], incidents: Iterable[Row], now: datetime
+) -> Share:
+    """Of the incidents resolved, how many stayed fixed for ``REOPEN_HORIZON``: neither
+    re-opened nor followed by a new incident of the same (task, host) within it (a relapse
+    after the tracker's re-open window opens a new incident, and is no less a relapse). A
+    resolution younger than the horizon is ``pending``: too early to say. ``incidents`` must
+    reach ``REOPEN_HORIZON`` past the period, for relapses of its last days."""
+    openings: dict[tuple[str, str], list[datetime]] = {}
+    for row in incidents:
+        if row["task"] is not None:
+            openings.setdefault((row["task"], row["host"]), []).append(row["opened_at"])
+    fixed = failed = pending = 0
+    for incident, steps in timelines:
+        resolutions = [step["at"] for step in steps if step["kind"] == "resolved"]
+        if not resolutions:
+            continue
+        last = incident.get("resolved_at") or max(resolutions)
+        later = openings.get((incident["task"], incident["host"]), [])
+        if reopened_soon(steps) or any(last < at <= last + REOPEN_HORIZON for at in later):
+            failed += 1
+        elif now - last < REOPEN_HORIZON:
+            pending += 1
+        else:
+            fixed += 1
+    return Share(fixed, fixed + failed, pending)
 
 
 def reopened_soon(steps: Sequence[Row]) -> bool:

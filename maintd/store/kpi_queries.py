@@ -35,8 +35,11 @@ class KpiRows:
     steps: list[dict[str, Any]]
 
 
-def read_kpi_rows(engine: Engine, since: datetime, until: datetime) -> KpiRows:
-    """Read the runs scheduled in [since, until), the incidents opened in it and their steps.
+def read_kpi_rows(
+    engine: Engine, since: datetime, until: datetime, incidents_until: datetime | None = None
+) -> KpiRows:
+    """Read the runs scheduled in [since, until), the incidents opened in it (or up to
+    ``incidents_until``: relapses after the period count against its fixes) and their steps.
 
     One read transaction, so that an incident the daemon opens meanwhile is either wholly in
     the result or wholly out of it.
@@ -44,8 +47,8 @@ def read_kpi_rows(engine: Engine, since: datetime, until: datetime) -> KpiRows:
     with reading(engine) as connection:
         return KpiRows(
             runs=_runs_in(connection, since, until),
-            incidents=_incidents_opened_in(connection, since, until),
-            steps=_steps_of_incidents_opened_in(connection, since, until),
+            incidents=_incidents_opened_in(connection, since, incidents_until or until),
+            steps=_steps_of_incidents_opened_in(connection, since, incidents_until or until),
         )
 
 

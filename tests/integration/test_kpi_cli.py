@@ -132,7 +132,10 @@ def test_kpi_json_gives_every_kpi_with_the_counts_behind_it(database: Path) -> N
     assert found["on_time_resolution"] == {
         "pct": 100.0, "on_time": 2, "judged": 2, "late": 0, "pending": 1,
     }  # fmt: skip
-    assert found["first_time_fix"] == {"pct": 50.0, "fixed": 1, "resolved": 2, "reopened": 1}
+    # disk@db1 came back within the hour; pg-backup's fix is two days old: too early to call.
+    assert found["first_time_fix"] == {
+        "pct": 0.0, "fixed": 0, "resolved": 1, "reopened": 1, "pending": 1,
+    }  # fmt: skip
     assert found["backup_verified"] == {"pct": 50.0, "ok": 1, "ran": 2, "failed": 1}
     severities = {row["severity"]: row for row in found["by_severity"]}
     assert severities["critical"]["mtta"] == {"seconds": 600.0, "acknowledged": 1}

@@ -227,3 +227,24 @@ def test_the_first_response_is_the_earlier_of_acknowledgement_and_resolution() -
 
 def test_table_cells_escape_pipes_and_line_breaks() -> None:
     assert escape_cell("a | b\nc\r\nd") == "a \\| b<br>c<br>d"
+
+
+def test_a_new_incident_of_the_same_pair_within_seven_days_is_a_relapse_too() -> None:
+    opened = SINCE + timedelta(days=2)
+    fixed = opened + timedelta(hours=1)
+    first = incident(1, opened, resolved_at=fixed, state="resolved")
+    relapse = incident(2, fixed + timedelta(days=3))  # after the tracker's re-open window
+    elsewhere = incident(3, fixed + timedelta(days=1), host="db2")
+    steps = [step(1, "resolved", fixed)]
+    fix = kpis_of(incidents=[first, relapse, elsewhere], steps=steps).first_time_fix
+    assert (fix.part, fix.whole) == (0, 1)
+    alone = kpis_of(incidents=[first, elsewhere], steps=steps).first_time_fix
+    assert (alone.part, alone.whole) == (1, 1)
+
+
+def test_a_resolution_younger_than_seven_days_is_too_early_to_call() -> None:
+    fixed = NOW - timedelta(days=2)
+    row = incident(1, fixed - timedelta(hours=1), resolved_at=fixed, state="resolved")
+    fix = kpis_of(incidents=[row], steps=[step(1, "resolved", fixed)]).first_time_fix
+    assert (fix.part, fix.whole, fix.pending) == (0, 0, 1)
+    assert fix.pct is None
