@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import Field, field_validator, model_validator
@@ -121,6 +122,11 @@ class Predict(CalendarModel):
     )
     window: Duration = Field(timedelta(days=7), description="History the trend is fitted on.")
     min_history: Duration = Field(timedelta(days=1), description="No forecast with less history.")
+    direction: Literal["up", "down"] = Field(
+        "up",
+        description="`up`: warn before it rises to `reaches`; `down`: before it falls to it "
+        "(free space, say).",
+    )
 
 
 class Task(CalendarModel):
