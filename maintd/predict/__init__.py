@@ -5,9 +5,9 @@ the store's hourly rows, with the time now — and hands on typed verdicts for t
 CLI and incidents: a ``Forecast`` of when a threshold is reached, with an interval and a
 reason (``trend``); an ``Anomaly``, readings unlike the metric's own past or a drift toward
 a limit (``anomaly``); and for recorded history a ``BacktestResult`` scoring how early and
-how falsely forecasts warned (``backtest``). ``series`` generates realistic series with a
-known answer for tests and benchmarks. Pure: no database, no clock, no I/O, standard library
-only.
+how falsely forecasts warned (``backtest``). ``robust`` holds the median-based statistics
+they build on; ``series`` generates realistic series with a known answer for tests and
+benchmarks. Pure: no database, no clock, no I/O, standard library only.
 """
 
 from maintd.predict.anomaly import (

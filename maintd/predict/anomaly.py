@@ -27,15 +27,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Literal
 
+from maintd.predict.robust import MAD_TO_SIGMA, slot_medians
 from maintd.predict.trend import (
-    MAD_TO_SIGMA,
     Direction,
     Forecast,
     Point,
     Verdict,
     clean_points,
     forecast_threshold,
-    slot_medians,
 )
 
 Season = Literal["none", "daily", "weekly"]

@@ -1,69 +1,61 @@
 """Time to threshold: when a metric reaches a value, and how sure that is.
 
 Given one metric's ``Point``s, a threshold and the time now, ``forecast_threshold`` returns a
-``Forecast``: a robust trend through the recent history, when it reaches the threshold, an
-interval around that time and one sentence saying why. ``least_squares_eta`` is the naive
-baseline (Prometheus ``predict_linear``) that the backtest compares it with.
+``Forecast``: a robust trend through the recent history (its ``Fit``), when it reaches the
+threshold, an interval around that time, a ``Verdict`` and one sentence saying why.
+``least_squares_eta`` is the naive baseline (Prometheus ``predict_linear``) that the backtest
+compares it with.
 
-The method, and why:
+The statistics (buckets of medians, resets and level shifts, Theil-Sen, the daily cycle,
+Sen's interval) live in ``robust``, which says why each was chosen. This module puts them
+together and decides what the fit means:
 
-- **Buckets.** Points are folded into medians per bucket (an hour for a 7-day window, at most
-  200 buckets a window): a 5-minute metric and the store's hourly rows fit alike, one bad
-  reading cannot move the fit, and the pairwise fit stays cheap in pure Python (168 buckets =
-  14k pairs, ~4 ms; numpy would add 15-20 MB to a daemon with 9 MB to spare).
-- **Resets.** A fall against the direction of travel by more than 5 typical bucket-to-bucket
-  moves *and* a quarter of the window's range, made in one step and persisting (the medians
-  of three buckets either side differ by all of it), is a log rotation or a cleanup: it starts
-  a new segment and only the last segment is fitted. A sawtooth is never read as a runaway and
-  a drop never bends the line; small cleanups stay in and the robust fit shrugs them off.
-  Resets that recur (two or more in the window) also say when the next is due: a crossing
-  forecast for after it is not announced, since the reset has kept it lower every time.
-- **Level shifts.** One such jump *toward* the threshold (a big file landing) splits the
-  segment in two pieces: the slope comes from pairs within each piece, the level from the
-  last. Two or more jumps are a staircase, which is the trend itself, and stay in the fit.
-- **Trend.** Theil-Sen: the median of the pairwise slopes, the level the median of the
-  residual levels. Up to 29 % of wild buckets leave it standing; least squares follows them.
-- **Daily cycle.** When the segment spans two days or more and an hour-of-day profile of the
-  residuals predicts days it was not taken from (even days the odd ones and back), cutting
-  their spread by a quarter, it is taken out and the line refitted; the eta is then when the
-  daily *peak* reaches the threshold — when an hourly reading would first get there (the
-  envelope of the peaks: up to a day early).
-- **Interval.** A prediction band for a bucket's median. Its slope part is Sen's rank
-  confidence interval, with the Mann-Kendall variance widened by (1 + r) / (1 - r) for the
-  lag-1 autocorrelation r of the residuals, since neighbouring hours are alike; its level
-  part is the residuals' robust spread (1.4826 x MAD). The two add in quadrature around the
-  centre of the data. ``eta_low`` is when the band's near edge reaches the threshold,
-  ``eta_high`` when its far edge does; closed form and deterministic, unlike a bootstrap, and
-  as cheap as the fit. No eta is given while the slope's interval still holds zero.
+- **Segment.** Only what follows the last reset is fitted, in two pieces around a one-off
+  level shift. Resets that recur (two or more in the window) also say when the next is due:
+  a crossing forecast for after it is not announced, since the reset has kept it lower every
+  time.
+- **Daily cycle.** When the fit has one, the eta is when the daily *peak* reaches the
+  threshold — when an hourly reading would first get there (the envelope of the peaks: up to
+  a day early).
+- **Interval.** A prediction band for a bucket's median: its slope part is Sen's interval,
+  its level part the residuals' robust spread (1.4826 x MAD), the two added in quadrature
+  around the centre of the data. ``eta_low`` is when the band's near edge reaches the
+  threshold, ``eta_high`` when its far edge does; closed form and deterministic, unlike a
+  bootstrap, and as cheap as the fit. No eta is given while the slope's interval still holds
+  zero.
 """
 
 from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from itertools import pairwise
 from operator import attrgetter
 from typing import Any, Literal
 
-Direction = Literal["up", "down"]
-Piece = list[tuple[float, float]]  # (days relative to now, oriented value) per bucket
+from maintd.predict.robust import (
+    DAY_SECONDS,
+    MAD_TO_SIGMA,
+    Piece,
+    bucket_points,
+    build_slot_finder,
+    choose_bucket_width,
+    estimate_autocorrelation_inflation,
+    estimate_sen_interval,
+    find_daily_profile,
+    find_segment,
+    fit_theil_sen,
+)
 
-DAY_SECONDS = 86400.0
-MAX_BUCKETS = 200
-BUCKET_MINUTES = (1, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440)
+Direction = Literal["up", "down"]
+
 MIN_BUCKETS = 5
-RESET_STEPS = 5.0
-RESET_SHARE = 0.25
-SEASON_GAIN = 0.75  # a daily profile is used when it leaves at most this share of the spread
 # A line fitted on a week says little about next quarter: etas further out than this many
 # windows are "not within the horizon".
 EXTRAPOLATION = 4
-MAD_TO_SIGMA = 1.4826
-MAX_AUTOCORRELATION = 0.9
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,23 +164,6 @@ class Forecast:
         return self.eta is not None and self.eta <= self.now + within
 
 
-@dataclass(frozen=True, slots=True)
-class _Bucket:
-    days: float  # mean time of its points, in days relative to now (negative: the past)
-    value: float  # median of its points, times the direction's sign
-    first: datetime
-    last: datetime
-    count: int
-
-
-@dataclass(frozen=True, slots=True)
-class _Line:
-    slope: float
-    slopes: list[float]  # sorted pairwise slopes
-    level: float  # of the last piece, at now
-    residuals: list[float]
-
-
 def forecast_threshold(  # noqa: PLR0913 - the points, and one keyword per setting of `predict:`
     points: Iterable[Point],
     *,
@@ -209,9 +184,9 @@ def forecast_threshold(  # noqa: PLR0913 - the points, and one keyword per setti
     """
     _check_arguments(now, window, min_history, coverage)
     sign = 1.0 if direction == "up" else -1.0
-    width = _bucket_width(window)
-    buckets = _bucket(clean_points(points, since=now - window, until=now), now, width, sign)
-    start, shift, reset_every = _segment(buckets)
+    width = choose_bucket_width(window)
+    buckets = bucket_points(clean_points(points, since=now - window, until=now), now, width, sign)
+    start, shift, reset_every = find_segment(buckets)
     segment = buckets[start:]
     base = Forecast(
         verdict=Verdict.INSUFFICIENT, reason="", method="theil-sen", direction=direction,
@@ -325,102 +300,20 @@ def _check_arguments(
         raise ValueError(f"coverage must lie strictly between 0 and 1, not {coverage}")
 
 
-def _bucket_width(window: timedelta) -> timedelta:
-    wanted = window / MAX_BUCKETS
-    for minutes in BUCKET_MINUTES:
-        if timedelta(minutes=minutes) >= wanted:
-            return timedelta(minutes=minutes)
-    return wanted
-
-
-def _bucket(points: Sequence[Point], now: datetime, width: timedelta, sign: float) -> list[_Bucket]:
-    """Medians per bucket aligned on the epoch, values times ``sign`` so that the threshold
-    always lies above."""
-    size, origin = width.total_seconds(), now.timestamp()
-    buckets: list[_Bucket] = []
-    days: list[float] = []
-    values: list[float] = []
-    key, first = math.nan, 0
-    for position, point in enumerate(points):
-        stamp = point.at.timestamp()
-        if stamp // size != key and days:
-            buckets.append(_fold(days, values, points[first].at, points[position - 1].at))
-            days, values, first = [], [], position
-        key = stamp // size
-        days.append((stamp - origin) / DAY_SECONDS)
-        values.append(sign * float(point.value or 0.0))
-    if days:
-        buckets.append(_fold(days, values, points[first].at, points[-1].at))
-    return buckets
-
-
-def _fold(days: list[float], values: list[float], first: datetime, last: datetime) -> _Bucket:
-    values.sort()
-    return _Bucket(sum(days) / len(days), _median_of_sorted(values), first, last, len(values))
-
-
-def _segment(buckets: Sequence[_Bucket]) -> tuple[int, int, timedelta | None]:
-    """Where the current segment starts (after the last reset; 0: no reset), where in it a
-    one-off level shift starts (0: none), and the usual time between resets when two or more
-    were seen (None otherwise)."""
-    falls, rises = _steps([bucket.value for bucket in buckets])
-    start = falls[-1] if falls else 0
-    shifts = [index - start for index in rises if index > start]
-    gaps = [buckets[later].first - buckets[earlier].first for earlier, later in pairwise(falls)]
-    every = sorted(gaps)[len(gaps) // 2] if gaps else None
-    return start, shifts[0] if len(shifts) == 1 else 0, every
-
-
-def _steps(values: Sequence[float]) -> tuple[list[int], list[int]]:
-    """Indices where the level falls (resets) and rises (shifts) in one step.
-
-    A step moves at least half of ``needed`` between neighbouring buckets, while the medians
-    of the three buckets before and the (up to) three from it differ by all of it, the same
-    way; ``needed`` is the larger of ``RESET_STEPS`` typical moves and ``RESET_SHARE`` of the
-    range. A smooth acceleration moves a third of that per bucket and is no step. Of
-    neighbouring candidates the largest move wins, the later on a tie, so a drop straddling two
-    buckets starts the segment on the new level. A rise needs three buckets after it, so that
-    one high reading cannot lift the level.
-    """
-    if len(values) < 3:
-        return [], []
-    typical = statistics.median(abs(later - earlier) for earlier, later in pairwise(values))
-    needed = max(RESET_STEPS * typical, RESET_SHARE * (max(values) - min(values)))
-    if needed <= 0:
-        return [], []
-    candidates = []
-    for index in range(1, len(values)):
-        move = values[index] - values[index - 1]
-        before = statistics.median(values[max(0, index - 3) : index])
-        change = statistics.median(values[index : index + 3]) - before
-        if abs(move) >= needed / 2 and abs(change) >= needed and move * change > 0:
-            candidates.append((index, move))
-    steps: list[tuple[int, float]] = []
-    for index, move in candidates:
-        if steps and index - steps[-1][0] <= 2 and steps[-1][1] * move > 0:
-            if abs(move) >= abs(steps[-1][1]):
-                steps[-1] = (index, move)
-        else:
-            steps.append((index, move))
-    falls = [index for index, move in steps if move < 0]
-    rises = [index for index, move in steps if move > 0 and index <= len(values) - 3]
-    return falls, rises
-
-
 def _fit(
     pieces: Sequence[Piece], now: datetime, coverage: float, sign: float, width: timedelta
 ) -> Fit:
     """The trend, daily cycle and band of ``pieces`` (oriented), returned in real units."""
-    line = _theil_sen(pieces)
-    season = _daily_profile(pieces, line.residuals, now, width)
+    line = fit_theil_sen(pieces)
+    season = find_daily_profile(pieces, line.residuals, now, width)
     if season:
-        slot_of = _slot_finder(now, width)
+        slot_of = build_slot_finder(now, width)
         pieces = [[(day, value - season[slot_of(day)]) for day, value in piece]
                   for piece in pieces]  # fmt: skip
-        line = _theil_sen(pieces)
-    inflation = _autocorrelation_inflation(line.residuals)
+        line = fit_theil_sen(pieces)
+    inflation = estimate_autocorrelation_inflation(line.residuals)
     z = statistics.NormalDist().inv_cdf((1 + coverage) / 2)
-    low, high = _sen_interval(line.slopes, [len(piece) for piece in pieces], z, inflation)
+    low, high = estimate_sen_interval(line.slopes, [len(piece) for piece in pieces], z, inflation)
     scale = MAD_TO_SIGMA * statistics.median(abs(residual) for residual in line.residuals)
     spread = z * scale * math.sqrt(1 + inflation / len(pieces[-1]))
     pivot = now + timedelta(days=statistics.median(day for day, _ in pieces[-1]))
@@ -428,106 +321,6 @@ def _fit(
         low, high = -high, -low
     return Fit(now, sign * line.level, sign * line.slope, low, high, pivot, spread, width,
                tuple(sign * offset for offset in season))  # fmt: skip
-
-
-def _theil_sen(pieces: Sequence[Piece]) -> _Line:
-    """The median of the pairwise slopes within each piece (the seasonal-Kendall slope of
-    Hirsch 1982, the pieces as blocks); each piece's level is its median residual level."""
-    slopes: list[float] = []
-    for piece in pieces:
-        for index, (day, value) in enumerate(piece):
-            slopes.extend([(other - value) / (when - day) for when, other in piece[index + 1 :]])
-    slopes.sort()
-    slope = _median_of_sorted(slopes) if slopes else 0.0
-    residuals: list[float] = []
-    level = 0.0
-    for piece in pieces:
-        level = statistics.median(value - slope * day for day, value in piece)
-        residuals.extend(value - slope * day - level for day, value in piece)
-    return _Line(slope, slopes, level, residuals)
-
-
-def _daily_profile(
-    pieces: Sequence[Piece], residuals: Sequence[float], now: datetime, width: timedelta
-) -> list[float]:
-    """Median residual per time of day (centred), or empty when there is no daily cycle.
-
-    The cycle must predict days it was not taken from: profiles of the even and of the odd
-    days, each applied to the other days, must leave at most ``SEASON_GAIN`` of the spread.
-    (Slot medians always shrink the residuals they were computed from, cycle or not.)
-    """
-    days = [day for piece in pieces for day, _ in piece]
-    slots = round(DAY_SECONDS / width.total_seconds())
-    if slots < 4 or days[-1] - days[0] < 2:
-        return []
-    slot_of = _slot_finder(now, width)
-    keys = [slot_of(day) for day in days]
-    today = now.timestamp() / DAY_SECONDS
-    parities = [math.floor(today + day) % 2 for day in days]
-    halves = [slot_medians(keys, residuals, slots, [parity == half for parity in parities])
-              for half in (0, 1)]  # fmt: skip
-    triples = zip(residuals, keys, parities, strict=True)
-    crossed = statistics.median(abs(residual - halves[1 - parity][key])
-                                for residual, key, parity in triples)  # fmt: skip
-    if not crossed < SEASON_GAIN * statistics.median(abs(residual) for residual in residuals):
-        return []
-    return slot_medians(keys, residuals, slots, [True] * len(keys))
-
-
-def slot_medians(
-    keys: Sequence[int], residuals: Sequence[float], slots: int, chosen: Sequence[bool]
-) -> list[float]:
-    """A seasonal profile: the median of the ``chosen`` residuals in each of ``slots`` slots
-    (``keys`` gives each residual's slot; an empty slot is 0), centred on its own median."""
-    by_slot: list[list[float]] = [[] for _ in range(slots)]
-    for key, residual, wanted in zip(keys, residuals, chosen, strict=True):
-        if wanted:
-            by_slot[key].append(residual)
-    profile = [statistics.median(group) if group else 0.0 for group in by_slot]
-    centre = statistics.median(profile)
-    return [offset - centre for offset in profile]
-
-
-def _slot_finder(now: datetime, width: timedelta) -> Callable[[float], int]:
-    origin, size = now.timestamp(), width.total_seconds()
-    slots = round(DAY_SECONDS / size)
-
-    def slot_of(day: float) -> int:
-        return int((origin + day * DAY_SECONDS) % DAY_SECONDS // size) % slots
-
-    return slot_of
-
-
-def _median_of_sorted(values: Sequence[float]) -> float:
-    middle = len(values) // 2
-    return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
-
-
-def _autocorrelation_inflation(residuals: Sequence[float]) -> float:
-    """(1 + r) / (1 - r) for the lag-1 autocorrelation r of the residuals, r in [0, 0.9]."""
-    mean = statistics.fmean(residuals)
-    centred = [residual - mean for residual in residuals]
-    power = sum(value * value for value in centred)
-    if power == 0:
-        return 1.0
-    lagged = sum(earlier * later for earlier, later in pairwise(centred))
-    r = min(MAX_AUTOCORRELATION, max(0.0, lagged / power))
-    return (1 + r) / (1 - r)
-
-
-def _sen_interval(
-    slopes: Sequence[float], sizes: Sequence[int], z: float, inflation: float
-) -> tuple[float, float]:
-    """Sen's confidence interval: the pairwise slopes of ranks (N -/+ z sqrt(Var S)) / 2, with
-    Var S the Mann-Kendall variance summed over the pieces (Gilbert 1987, ch. 16-17)."""
-    count = len(slopes)
-    if count == 0:
-        return 0.0, 0.0
-    variance = sum(size * (size - 1) * (2 * size + 5) / 18 for size in sizes)
-    half = z * math.sqrt(inflation * variance)
-    low_index = min(count - 1, max(0, round((count - half) / 2) - 1))
-    high_index = min(count - 1, max(0, round((count + half) / 2)))
-    return slopes[low_index], slopes[high_index]
 
 
 def _conclude(base: Forecast, fit: Fit, sign: float) -> Forecast:
