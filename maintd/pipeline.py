@@ -3,8 +3,8 @@
     planner decides ──▶ ledger claims the row ──▶ runner executes ──▶ parse ──▶ ledger completes
                                                                                └──▶ maintenance log
 
-``interpret`` turns a raw output into a result; ``FireProcessor`` is what the daemon's scheduler
-calls for every scheduled time, so that each one ends as exactly one row.
+``FireProcessor`` is what the daemon's scheduler calls for every scheduled time, so that each
+one ends as exactly one row; the parse step is ``results.interpret``.
 """
 
 from __future__ import annotations
@@ -20,12 +20,11 @@ from datetime import UTC, datetime, timedelta
 from maintd.config.model import Calendar, Task
 from maintd.config.response import pick_severity
 from maintd.execute import HostRun, Runner
-from maintd.execute.transport import RawOutput
 from maintd.plan import Planner
 from maintd.report.maintlog import MaintenanceLog
 from maintd.respond import Kind, Policy, Responder, Result
 from maintd.respond.remedy import remediate
-from maintd.results import CheckResult, parse_output
+from maintd.results import interpret
 from maintd.status import Status
 from maintd.store import Claim, FireKey, Ledger, Outcome, SilenceBook
 
@@ -34,26 +33,6 @@ MIN_GRACE = timedelta(seconds=60)
 DEFAULT_SEVERITY = "warning"  # for a calendar that names no severity at all
 REMEDIABLE_EVENTS = (Kind.OPENED, Kind.REOPENED, Kind.CHANGED)
 REMEDIABLE_STATUSES = (Status.WARNING, Status.CRITICAL, Status.UNKNOWN)
-
-
-def interpret(raw: RawOutput) -> CheckResult:
-    """The result of a run: the plugin's own answer, or maintd's status when it gave none."""
-    if raw.failure is not None:
-        return CheckResult(status=raw.failure, summary=raw.reason, exit_code=raw.exit_code)
-    result = parse_output(raw.exit_code if raw.exit_code is not None else 3, raw.stdout)
-    notes = list(result.notes)
-    if raw.stdout_dropped:
-        notes.append(f"output cut at {len(raw.stdout)} bytes ({raw.stdout_dropped} more dropped)")
-    if not raw.stdout.strip() and raw.stderr.strip():
-        # A plugin that only complained on stderr: its complaint is the summary.
-        first = raw.stderr.decode("utf-8", errors="replace").strip().splitlines()[0]
-        return CheckResult(result.status, first[:500], result.exit_code, "", (), tuple(notes))
-    if notes == list(result.notes):
-        return result
-    return CheckResult(
-        result.status, result.summary, result.exit_code, result.long_output,
-        result.perfdata, tuple(notes),
-    )  # fmt: skip
 
 
 @dataclass

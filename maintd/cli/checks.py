@@ -18,10 +18,9 @@ from maintd.cli.output import print_json, print_table
 from maintd.config.model import Task
 from maintd.errors import UsageError, did_you_mean
 from maintd.execute import HostRun, Runner
-from maintd.pipeline import interpret
 from maintd.plan.targets import HostSelector
 from maintd.plugins.loading import load_checked
-from maintd.results import CheckResult
+from maintd.results import CheckResult, interpret
 from maintd.status import Status, exit_code_for, worst
 
 STATUS_TO_STYLE = {

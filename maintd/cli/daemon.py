@@ -13,7 +13,12 @@ from maintd.cli.options import calendar_argument, resolve_calendar_path
 from maintd.cli.paths import database_option, resolve_database, resolve_log_dir
 from maintd.plugins.isolated import load_checked_isolated
 from maintd.schedule.process import serve
-from maintd.service import MaintenanceService, Settings
+from maintd.service import (
+    RESPOND_EVERY_SECONDS,
+    STOP_GRACE_SECONDS,
+    MaintenanceService,
+    Settings,
+)
 
 
 @click.command()
@@ -21,11 +26,11 @@ from maintd.service import MaintenanceService, Settings
 @database_option
 @click.option("--log-dir", type=click.Path(path_type=Path), help="Maintenance log directory.")
 @click.option(
-    "--stop-grace", type=float, default=30.0, show_default=True,
+    "--stop-grace", type=float, default=STOP_GRACE_SECONDS, show_default=True,
     help="Seconds running checks get to finish on SIGTERM.",
 )  # fmt: skip
 @click.option(
-    "--respond-every", type=float, default=10.0, show_default=True,
+    "--respond-every", type=float, default=RESPOND_EVERY_SECONDS, show_default=True,
     help="Seconds between the response desk's rounds (escalations, SLA clocks, silences).",
 )  # fmt: skip
 def run(  # noqa: PLR0913 - one keyword per command-line option

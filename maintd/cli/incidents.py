@@ -5,32 +5,20 @@ from __future__ import annotations
 
 import getpass
 from collections.abc import Callable
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import click
 
 from maintd.cli.options import config_option, format_option
-from maintd.cli.output import print_json, print_table
-from maintd.cli.paths import calendar_if_any, database_option, resolve_database
+from maintd.cli.output import format_local, print_json, print_table
+from maintd.cli.paths import database_option, open_records
 from maintd.cli.postmortem import postmortem
 from maintd.errors import UsageError
-from maintd.store import IncidentBook, Step, open_store
-from maintd.store.postmortem_queries import deliveries_of
+from maintd.store import DeliveryBook, IncidentBook, Step
 
 LIST_COLUMNS = ["ID", "STATE", "SEVERITY", "OPENED", "TITLE", "SUMMARY"]
 STATES = ["open", "acknowledged", "resolved"]
-
-
-def _book(config_path: Path | None, database: str | None) -> tuple[IncidentBook, tzinfo]:
-    calendar = calendar_if_any(config_path)
-    ledger = open_store(resolve_database(database, calendar))
-    return IncidentBook(ledger.engine), (calendar.zone if calendar else UTC)
-
-
-def _local(moment: datetime | None, zone: tzinfo) -> str:
-    return moment.astimezone(zone).isoformat(timespec="seconds") if moment else "-"
 
 
 @click.group(invoke_without_command=True)
@@ -57,13 +45,14 @@ def list_incidents(
     output_format: str = "table",
 ) -> None:
     """Incidents, newest first."""
-    book, zone = _book(config_path, database)
-    found = book.listing(states=states or ("open", "acknowledged"))
+    with open_records(config_path, database) as records:
+        found = records.incidents.listing(states=states or ("open", "acknowledged"))
+    zone = records.zone
     if output_format == "json":
         print_json(found)
         return
     print_table(LIST_COLUMNS, [
-        [str(row["id"]), row["state"], row["severity"], _local(row["opened_at"], zone),
+        [str(row["id"]), row["state"], row["severity"], format_local(row["opened_at"], zone),
          row["title"], " ".join((row["summary"] or "").split())[:120]]
         for row in found
     ])  # fmt: skip
@@ -78,10 +67,11 @@ def show(
     *, incident_id: int, config_path: Path | None, database: str | None, output_format: str
 ) -> None:
     """One incident with its timeline."""
-    book, zone = _book(config_path, database)
-    incident = _existing(book, incident_id)
-    timeline = book.timeline(incident_id)
-    deliveries = deliveries_of(book.engine, incident_id)
+    with open_records(config_path, database) as records:
+        incident = records.incident(incident_id)
+        timeline = records.incidents.timeline(incident_id)
+        deliveries = DeliveryBook(records.ledger.engine).of_incident(incident_id)
+    zone = records.zone
     if output_format == "json":
         print_json({**incident, "timeline": timeline, "deliveries": deliveries})
         return
@@ -91,20 +81,20 @@ def show(
     for label, key in (("opened", "opened_at"), ("acknowledged", "acknowledged_at"),
                        ("resolved", "resolved_at"), ("respond by", "respond_due"),
                        ("resolve by", "resolve_due")):  # fmt: skip
-        click.echo(f"{label + ':':<17}{_local(incident[key], zone)}")
+        click.echo(f"{label + ':':<17}{format_local(incident[key], zone)}")
     for label, key in (("respond clock", "respond_clock"), ("resolve clock", "resolve_clock")):
         if incident[key]:
             click.echo(f"{label + ':':<17}{incident[key]}")
     click.echo()
     print_table(["AT", "STEP", "STATUS", "BY", "TEXT"], [
-        [_local(step["at"], zone), step["kind"], step["status"] or "", step["by"] or "",
+        [format_local(step["at"], zone), step["kind"], step["status"] or "", step["by"] or "",
          " ".join(step["text"].split())]
         for step in timeline
     ])  # fmt: skip
     if deliveries:
         click.echo()
         print_table(["QUEUED", "EVENT", "TO", "ENDPOINT", "STATE", "ATTEMPTS", "ERROR"], [
-            [_local(row["created_at"], zone), row["event"], row["target"], row["endpoint"],
+            [format_local(row["created_at"], zone), row["event"], row["target"], row["endpoint"],
              row["state"], str(row["attempts"]), (row["last_error"] or "")[:80]]
             for row in deliveries
         ])  # fmt: skip
@@ -123,19 +113,19 @@ def open_incident(  # noqa: PLR0913 - one keyword per command-line option
     config_path: Path | None, database: str | None,
 ) -> None:  # fmt: skip
     """Report a problem by hand: it gets the same SLA clocks, escalation and notices."""
-    calendar = calendar_if_any(config_path)
-    if calendar is not None:
-        if calendar.severities and severity not in calendar.severities:
-            known = ", ".join(sorted(calendar.severities))
-            raise UsageError(f"no severity {severity!r} in the calendar (known: {known})")
-        if host is not None and host not in calendar.hosts:
-            raise UsageError(f"no host {host!r} in the calendar")
-    book = IncidentBook(open_store(resolve_database(database, calendar)).engine)
-    person = by or getpass.getuser()
-    step = Step(datetime.now(UTC), "opened", text or title, by=person)
-    incident_id = book.open(
-        kind="manual", task=None, host=host, title=title, severity=severity, step=step
-    )
+    with open_records(config_path, database) as records:
+        calendar = records.calendar
+        if calendar is not None:
+            if calendar.severities and severity not in calendar.severities:
+                known = ", ".join(sorted(calendar.severities))
+                raise UsageError(f"no severity {severity!r} in the calendar (known: {known})")
+            if host is not None and host not in calendar.hosts:
+                raise UsageError(f"no host {host!r} in the calendar")
+        person = by or getpass.getuser()
+        step = Step(datetime.now(UTC), "opened", text or title, by=person)
+        incident_id = records.incidents.open(
+            kind="manual", task=None, host=host, title=title, severity=severity, step=step
+        )
     click.echo(f"incident {incident_id}: opened by {person}")
 
 
@@ -153,24 +143,17 @@ def _person_step(
         *, incident_id: int, by: str | None, text: str, config_path: Path | None,
         database: str | None,
     ) -> None:  # fmt: skip
-        book, _ = _book(config_path, database)
-        incident = _existing(book, incident_id)
-        if kind != "note" and incident["state"] == "resolved":
-            raise UsageError(f"incident {incident_id} is resolved already")
-        if kind == "note" and not text:
-            raise UsageError("give the note's text with --note")
-        person = by or getpass.getuser()
-        action(book, incident_id, Step(datetime.now(UTC), kind, text, by=person))
+        with open_records(config_path, database) as records:
+            incident = records.incident(incident_id)
+            if kind != "note" and incident["state"] == "resolved":
+                raise UsageError(f"incident {incident_id} is resolved already")
+            if kind == "note" and not text:
+                raise UsageError("give the note's text with --note")
+            person = by or getpass.getuser()
+            action(records.incidents, incident_id, Step(datetime.now(UTC), kind, text, by=person))
         click.echo(f"incident {incident_id}: {kind} by {person}")
 
     return command
-
-
-def _existing(book: IncidentBook, incident_id: int) -> dict[str, Any]:
-    incident = book.get(incident_id)
-    if incident is None:
-        raise UsageError(f"no incident {incident_id}")
-    return incident
 
 
 incidents.command("ack", help="Acknowledge an incident: someone is on it.")(

@@ -10,14 +10,14 @@ from typing import Any
 
 import click
 
-from maintd.cli.options import config_option, format_option, parse_moment
-from maintd.cli.output import print_json, print_table
-from maintd.cli.paths import calendar_if_any, database_option, resolve_database
+from maintd.cli.options import config_option, format_option, parse_when
+from maintd.cli.output import format_local, print_json, print_table
+from maintd.cli.paths import database_option, open_records
 from maintd.config import Calendar
-from maintd.config.types import format_duration, parse_duration
+from maintd.config.types import format_duration
 from maintd.errors import UsageError
 from maintd.report import kpi as report
-from maintd.store import kpi_queries, open_store
+from maintd.store import kpi_queries
 
 DEFAULT_PERIOD = timedelta(days=30)
 NO_DATA = "—"
@@ -40,20 +40,16 @@ def kpi(
     output_format: str,
 ) -> None:
     """Maintenance KPIs of a period (default: the last 30 days)."""
-    calendar = calendar_if_any(config_path)
-    zone = calendar.zone if calendar else UTC
-    now = datetime.now(UTC).replace(microsecond=0)
-    start = parse_when(since, zone, now, "--since") if since else now - DEFAULT_PERIOD
-    end = parse_when(until, zone, now, "--until") if until else now
-    if start >= end:
-        raise UsageError("--since must be before --until")
-    ledger = open_store(resolve_database(database, calendar))
-    try:
+    with open_records(config_path, database) as records:
+        calendar, zone = records.calendar, records.zone
+        now = datetime.now(UTC).replace(microsecond=0)
+        start = parse_when(since, zone, now, "--since", ago=True) if since else now - DEFAULT_PERIOD
+        end = parse_when(until, zone, now, "--until", ago=True) if until else now
+        if start >= end:
+            raise UsageError("--since must be before --until")
         rows = kpi_queries.read_kpi_rows(
-            ledger.engine, start, end, incidents_until=end + report.REOPEN_HORIZON
+            records.ledger.engine, start, end, incidents_until=end + report.REOPEN_HORIZON
         )
-    finally:
-        ledger.close()
     kpis = report.compute_kpis(
         runs=rows.runs, incidents=rows.incidents, steps=rows.steps,
         backup_tasks=find_backup_tasks(calendar, rows.runs), since=start, until=end, now=now,
@@ -61,18 +57,8 @@ def kpi(
     if output_format == "json":
         print_json(kpis_json(kpis, zone))
         return
-    click.echo(f"{_local(start, zone)} to {_local(end, zone)}")
+    click.echo(f"{format_local(start, zone)} to {format_local(end, zone)}")
     print_table(COLUMNS, table_rows(kpis))
-
-
-def parse_when(text: str, zone: tzinfo, now: datetime, option: str) -> datetime:
-    """Read ``--since``/``--until``: an age (``7d``: seven days before ``now``) or an ISO date
-    or date-time, local to ``zone`` unless it carries an offset. Returns an aware UTC time."""
-    try:
-        age = parse_duration(text)
-    except ValueError:
-        return parse_moment(text, zone, option)
-    return now - age
 
 
 def find_backup_tasks(calendar: Calendar | None, runs: Iterable[dict[str, Any]]) -> set[str]:
@@ -145,10 +131,6 @@ def _mean_row(name: str, mean: report.Mean, basis: str) -> list[str]:
     if mean.seconds is None:
         return [name, NO_DATA, f"0 {basis}"]
     return [name, format_duration(timedelta(seconds=mean.seconds)), f"{mean.count} {basis}"]
-
-
-def _local(moment: datetime, zone: tzinfo) -> str:
-    return moment.astimezone(zone).isoformat(timespec="seconds")
 
 
 def _share_json(share: report.Share, part: str, whole: str, missed: str) -> dict[str, Any]:

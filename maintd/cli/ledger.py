@@ -9,9 +9,9 @@ from typing import Any
 import click
 
 from maintd.cli.options import config_option, format_option, parse_moment, resolve_calendar_path
-from maintd.cli.output import print_json, print_table
-from maintd.cli.paths import calendar_if_any, database_option, resolve_database
-from maintd.config import Calendar, load_calendar
+from maintd.cli.output import format_local, print_json, print_table
+from maintd.cli.paths import database_option, open_records, resolve_database
+from maintd.config import load_calendar
 from maintd.plan import Planner
 from maintd.status import Status
 from maintd.store import open_store
@@ -43,11 +43,12 @@ def history(  # noqa: PLR0913 - one parameter per documented option
     output_format: str,
 ) -> None:
     """Runs from the ledger, newest first."""
-    calendar = calendar_if_any(config_path)
-    zone = calendar.zone if calendar else UTC
-    since_at = parse_moment(since, zone, "--since") if since else None
-    ledger = open_store(resolve_database(database, calendar))
-    rows = ledger.history(tasks=tasks, hosts=hosts, statuses=statuses, since=since_at, limit=limit)
+    with open_records(config_path, database) as records:
+        zone = records.zone
+        since_at = parse_moment(since, zone, "--since") if since else None
+        rows = records.ledger.history(
+            tasks=tasks, hosts=hosts, statuses=statuses, since=since_at, limit=limit
+        )
     if output_format == "json":
         print_json([_history_json(row) for row in rows])
         return
@@ -75,7 +76,7 @@ def _history_json(row: dict[str, Any]) -> dict[str, Any]:
 def _history_row(row: dict[str, Any], zone: Any) -> list[str]:
     duration = f"{row['duration']:.2f}s" if row["duration"] is not None else ""
     return [
-        row["scheduled_for"].astimezone(zone).isoformat(timespec="seconds"),
+        format_local(row["scheduled_for"], zone),
         row["task"],
         row["host"],
         row["status"],
@@ -109,9 +110,9 @@ def status(*, config_path: Path | None, database: str | None, output_format: str
             entry["task"],
             entry["host"],
             entry["status"] or "-",
-            _local(entry["last"], calendar),
+            format_local(entry["last"], calendar.zone),
             str(entry["streak"]),
-            _local(entry["next"], calendar),
+            format_local(entry["next"], calendar.zone),
         ]
         for entry in entries
     ]
@@ -136,7 +137,3 @@ def _status_entry(
         "streak": streak,
         "next": upcoming,
     }
-
-
-def _local(moment: datetime | None, calendar: Calendar) -> str:
-    return moment.astimezone(calendar.zone).isoformat(timespec="seconds") if moment else "-"

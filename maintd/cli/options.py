@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import click
 
 from maintd.config.timing import FIRST_YEAR, LAST_YEAR
+from maintd.config.types import parse_duration
 from maintd.errors import UsageError
 from maintd.plan.localtime import to_instant
 
@@ -83,3 +84,13 @@ def parse_moment(text: str | None, zone: tzinfo, option: str) -> datetime:
     if moment.tzinfo is not None:
         return moment.astimezone(UTC)
     return to_instant(moment, zone)
+
+
+def parse_when(text: str, zone: tzinfo, now: datetime, option: str, *, ago: bool) -> datetime:
+    """Read a time given as a span or a moment: ``7d`` is that long before ``now`` (``ago``)
+    or after it; otherwise an ISO date or date-time as ``parse_moment`` reads it."""
+    try:
+        span = parse_duration(text)
+    except ValueError:
+        return parse_moment(text, zone, option)
+    return now - span if ago else now + span

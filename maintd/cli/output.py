@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from rich.console import Console
@@ -67,3 +67,8 @@ def _print_plain_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) ->
     lines.extend(template.format(*row).rstrip() for row in rows)
     sys.stdout.write("\n".join(lines) + "\n")
     sys.stdout.flush()
+
+
+def format_local(moment: datetime | None, zone: tzinfo) -> str:
+    """A stored (UTC) time as local ISO-8601 with its offset, to the second; "-" for none."""
+    return moment.astimezone(zone).isoformat(timespec="seconds") if moment else "-"

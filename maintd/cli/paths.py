@@ -4,6 +4,9 @@ precedence."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, tzinfo
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -13,6 +16,7 @@ from maintd.cli.options import resolve_calendar_path
 from maintd.config import Calendar, load_calendar
 from maintd.config.secrets import resolve_secret
 from maintd.errors import ConfigError, UsageError
+from maintd.store import IncidentBook, Ledger, open_store
 
 Command = TypeVar("Command", bound=Any)
 
@@ -61,3 +65,49 @@ def calendar_if_any(config_path: Path | None) -> Calendar | None:
         return load_calendar(resolve_calendar_path(None, config_path)).calendar
     except ConfigError:
         return None
+
+
+class Records:
+    """What a command that reads or answers the record works on: the calendar when one is found
+    (its zone for local times; UTC without one) and the store, opened when first used, so that
+    a command refusing its arguments never creates a database."""
+
+    def __init__(self, calendar: Calendar | None, database: str | None) -> None:
+        self.calendar = calendar
+        self._database = database
+        self._ledger: Ledger | None = None
+
+    @property
+    def zone(self) -> tzinfo:
+        return self.calendar.zone if self.calendar else UTC
+
+    @property
+    def ledger(self) -> Ledger:
+        if self._ledger is None:
+            self._ledger = open_store(resolve_database(self._database, self.calendar))
+        return self._ledger
+
+    @property
+    def incidents(self) -> IncidentBook:
+        return IncidentBook(self.ledger.engine)
+
+    def incident(self, incident_id: int) -> dict[str, Any]:
+        """One incident, or a usage error naming the number given."""
+        incident = self.incidents.get(incident_id)
+        if incident is None:
+            raise UsageError(f"no incident {incident_id}")
+        return incident
+
+    def close(self) -> None:
+        if self._ledger is not None:
+            self._ledger.close()
+
+
+@contextmanager
+def open_records(config_path: Path | None, database: str | None) -> Iterator[Records]:
+    """The calendar the options name (if any) and its store, closed afterwards."""
+    records = Records(calendar_if_any(config_path), database)
+    try:
+        yield records
+    finally:
+        records.close()

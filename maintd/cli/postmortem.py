@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
 from maintd.cli.options import config_option
-from maintd.cli.paths import calendar_if_any, database_option, resolve_database
-from maintd.errors import UsageError
+from maintd.cli.paths import Records, database_option, open_records
 from maintd.report import postmortem as report
-from maintd.store import IncidentBook, Ledger, open_store, postmortem_queries
+from maintd.store import DeliveryBook
 
 
 @click.command()
@@ -27,14 +26,8 @@ def postmortem(
 ) -> None:
     """Write a post-mortem draft of an incident (Markdown): summary, impact, timeline, SLA,
     notifications and actions from the record, with the root cause left to fill in."""
-    calendar = calendar_if_any(config_path)
-    zone = calendar.zone if calendar else UTC
-    now = datetime.now(UTC)
-    ledger = open_store(resolve_database(database, calendar))
-    try:
-        text = _draft(ledger, incident_id, zone, now)
-    finally:
-        ledger.close()
+    with open_records(config_path, database) as records:
+        text = _draft(records, incident_id, datetime.now(UTC))
     if out is None:
         click.echo(text, nl=False)
         return
@@ -42,18 +35,15 @@ def postmortem(
     click.echo(f"incident {incident_id}: post-mortem written to {out}", err=True)
 
 
-def _draft(ledger: Ledger, incident_id: int, zone: tzinfo, now: datetime) -> str:
+def _draft(records: Records, incident_id: int, now: datetime) -> str:
     """Read what the store holds about the incident and write it up."""
-    book = IncidentBook(ledger.engine)
-    incident = book.get(incident_id)
-    if incident is None:
-        raise UsageError(f"no incident {incident_id}")
+    incident = records.incident(incident_id)
     runs = []
     if incident["task"] and incident["host"]:
         end = incident["resolved_at"] or now
-        runs = postmortem_queries.runs_of_pair(
-            ledger.engine, incident["task"], incident["host"], incident["opened_at"], end
+        runs = records.ledger.runs_of_pair(
+            incident["task"], incident["host"], incident["opened_at"], end
         )
-    deliveries = postmortem_queries.deliveries_of(ledger.engine, incident_id)
-    timeline = book.timeline(incident_id)
-    return report.write_postmortem(incident, timeline, runs, deliveries, zone, now=now)
+    deliveries = DeliveryBook(records.ledger.engine).of_incident(incident_id)
+    timeline = records.incidents.timeline(incident_id)
+    return report.write_postmortem(incident, timeline, runs, deliveries, records.zone, now=now)

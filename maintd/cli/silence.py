@@ -8,34 +8,18 @@ silences a problem still owes its commitments (windows with `pause` are for plan
 from __future__ import annotations
 
 import getpass
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
-from maintd.cli.options import config_option, format_option, parse_moment
+from maintd.cli.options import config_option, format_option, parse_when
 from maintd.cli.output import print_json, print_table
-from maintd.cli.paths import calendar_if_any, database_option, resolve_database
-from maintd.config.model import Calendar
-from maintd.config.types import parse_duration
+from maintd.cli.paths import database_option, open_records
 from maintd.errors import UsageError
-from maintd.store import SilenceBook, open_store
+from maintd.store import SilenceBook
 
 COLUMNS = ["ID", "TASK", "HOST", "FROM", "UNTIL", "BY", "REASON"]
-
-
-def _open(config_path: Path | None, database: str | None) -> tuple[SilenceBook, Calendar | None]:
-    calendar = calendar_if_any(config_path)
-    ledger = open_store(resolve_database(database, calendar))
-    return SilenceBook(ledger.engine), calendar
-
-
-def _until(text: str, zone: tzinfo, now: datetime) -> datetime:
-    """``--until``: a duration from now (``2h``) or a date-time (local unless it has an offset)."""
-    try:
-        return now + parse_duration(text)
-    except ValueError:
-        return parse_moment(text, zone, "--until")
 
 
 @click.group(invoke_without_command=True)
@@ -67,20 +51,21 @@ def add(  # noqa: PLR0913 - one keyword per command-line option
     """Silence the incidents of a task, a host, or a task on a host."""
     if task is None and host is None:
         raise UsageError("give --task, --host or both (a silence of everything is a blackout)")
-    book, calendar = _open(config_path, database)
-    if calendar is not None:
-        if task is not None and task not in {known.name for known in calendar.tasks}:
-            raise UsageError(f"no task {task!r} in the calendar")
-        if host is not None and host not in calendar.hosts:
-            raise UsageError(f"no host {host!r} in the calendar")
-    now = datetime.now(UTC).replace(microsecond=0)
-    ends = _until(until_text, calendar.zone if calendar else UTC, now)
-    if ends <= now:
-        raise UsageError(f"--until {until_text!r} is not in the future")
-    person = by or getpass.getuser()
-    silence_id = book.add(
-        task=task, host=host, starts_at=now, ends_at=ends, reason=reason, by=person
-    )
+    with open_records(config_path, database) as records:
+        calendar = records.calendar
+        if calendar is not None:
+            if task is not None and task not in {known.name for known in calendar.tasks}:
+                raise UsageError(f"no task {task!r} in the calendar")
+            if host is not None and host not in calendar.hosts:
+                raise UsageError(f"no host {host!r} in the calendar")
+        now = datetime.now(UTC).replace(microsecond=0)
+        ends = parse_when(until_text, records.zone, now, "--until", ago=False)
+        if ends <= now:
+            raise UsageError(f"--until {until_text!r} is not in the future")
+        person = by or getpass.getuser()
+        silence_id = SilenceBook(records.ledger.engine).add(
+            task=task, host=host, starts_at=now, ends_at=ends, reason=reason, by=person
+        )
     click.echo(f"silence {silence_id}: until {ends.isoformat(timespec='seconds')}")
 
 
@@ -97,9 +82,11 @@ def list_silences(
     output_format: str = "table",
 ) -> None:
     """Silences in force or to come, newest first."""
-    book, calendar = _open(config_path, database)
-    zone = calendar.zone if calendar else UTC
-    found = book.listing(datetime.now(UTC), include_ended=include_ended)
+    with open_records(config_path, database) as records:
+        found = SilenceBook(records.ledger.engine).listing(
+            datetime.now(UTC), include_ended=include_ended
+        )
+    zone = records.zone
     if output_format == "json":
         print_json(found)
         return
@@ -118,9 +105,10 @@ def list_silences(
 @database_option
 def remove(*, silence_id: int, config_path: Path | None, database: str | None) -> None:
     """End a silence now."""
-    book, _ = _open(config_path, database)
-    if book.get(silence_id) is None:
-        raise UsageError(f"no silence {silence_id}")
-    if not book.remove(silence_id, datetime.now(UTC)):
-        raise UsageError(f"silence {silence_id} has ended already")
+    with open_records(config_path, database) as records:
+        book = SilenceBook(records.ledger.engine)
+        if book.get(silence_id) is None:
+            raise UsageError(f"no silence {silence_id}")
+        if not book.remove(silence_id, datetime.now(UTC)):
+            raise UsageError(f"silence {silence_id} has ended already")
     click.echo(f"silence {silence_id}: removed")

@@ -24,6 +24,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from maintd.config.types import format_duration
+from maintd.respond.message import describe
+
 OPEN_STATES = ("open", "acknowledged")
 WARN_AT = 0.8  # share of a commitment used when the warning goes out
 
@@ -150,11 +153,11 @@ def _escalate(
     targets = _union(commitment.steps[reached:due])
     if reached == 0:
         event = "reopened" if incident["notified_state"] == "resolved" else "opened"
-        news = f"{_pair(incident)} is {incident['status'] or 'reported'}"
+        news = f"{describe(incident)} is {incident['status'] or 'reported'}"
     else:
         after = commitment.steps[due - 1][0]
         event = "escalated"
-        news = f"not acknowledged after {_duration(after)}: escalated to {', '.join(targets)}"
+        news = f"not acknowledged after {format_duration(after)}: escalated to {', '.join(targets)}"
     decision.values.update(
         escalation_step=due, notified_state="open", notified_status=incident["status"],
         notified_at=now, notified_flapping=incident["flapping"],
@@ -181,7 +184,7 @@ def _news(
         elif state == "acknowledged":
             news.append(("acknowledged", f"acknowledged by {incident['acknowledged_by'] or '?'}"))
         elif was in ("resolved", "acknowledged"):
-            news.append(("reopened", f"{_pair(incident)} is {incident['status']} again"))
+            news.append(("reopened", f"{describe(incident)} is {incident['status']} again"))
     elif state != "resolved" and incident["status"] != incident["notified_status"]:
         news.append(("changed", f"now {incident['status']} (was {incident['notified_status']})"))
     if not news:
@@ -212,16 +215,3 @@ def _reminder(
 
 def _union(steps: tuple[tuple[timedelta, tuple[str, ...]], ...]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(target for _, targets in steps for target in targets))
-
-
-def _pair(incident: dict[str, Any]) -> str:
-    if incident["task"] and incident["host"]:
-        return f"{incident['task']} on {incident['host']}"
-    return str(incident["title"])
-
-
-def _duration(value: timedelta) -> str:
-    minutes = int(value.total_seconds() // 60)
-    if minutes >= 60 and minutes % 60 == 0:
-        return f"{minutes // 60}h"
-    return f"{minutes}m" if minutes else f"{int(value.total_seconds())}s"

@@ -39,7 +39,7 @@ class Context:
 def subject(incident: dict[str, Any], event: str) -> str:
     """One line: ``[CRITICAL] #12 disk on db1: opened``."""
     status = incident["status"] or incident["severity"]
-    return f"[{status}] #{incident['id']} {_what(incident)}: {HEADLINES.get(event, event)}"
+    return f"[{status}] #{incident['id']} {describe(incident)}: {HEADLINES.get(event, event)}"
 
 
 def body(incident: dict[str, Any], news: str, context: Context) -> str:
@@ -74,13 +74,14 @@ def summary_body(reason: str, items: list[tuple[dict[str, Any], str]], zone: tzi
         due = incident.get("resolve_due")
         deadline = f" (resolve by {_local(due, zone)})" if due else ""
         lines.append(
-            f"#{incident['id']} {_what(incident)} {status}, {HEADLINES.get(event, event)}"
+            f"#{incident['id']} {describe(incident)} {status}, {HEADLINES.get(event, event)}"
             f"{deadline}: {summary}"
         )
     return "\n".join(lines)
 
 
-def _what(incident: dict[str, Any]) -> str:
+def describe(incident: dict[str, Any]) -> str:
+    """What an incident is about in a few words: ``disk on db1``, or a reported title."""
     if incident["task"] and incident["host"]:
         return f"{incident['task']} on {incident['host']}"
     return str(incident["title"])

@@ -112,13 +112,26 @@ class DeliveryBook:
             row = connection.execute(query).first()
         return None if row is None else dict(row._mapping)
 
-    def listing(self, incident_id: int | None = None, limit: int = 100) -> list[dict[str, Any]]:
-        """Deliveries, of one incident or of all, newest first."""
+    def listing(self, limit: int = 100) -> list[dict[str, Any]]:
+        """Deliveries, newest first."""
         query = select(deliveries).order_by(deliveries.c.created_at.desc(), deliveries.c.id.desc())
-        if incident_id is not None:
-            query = query.where(deliveries.c.incident_id == incident_id)
         with reading(self.engine) as connection:
             return [dict(row._mapping) for row in connection.execute(query.limit(limit))]
+
+    def of_incident(self, incident_id: int) -> list[dict[str, Any]]:
+        """The notifications queued about one incident, oldest first, as people see them
+        (URLs are never stored; titles and bodies are left out)."""
+        query = (
+            select(
+                deliveries.c.id, deliveries.c.event, deliveries.c.target, deliveries.c.endpoint,
+                deliveries.c.state, deliveries.c.attempts, deliveries.c.last_error,
+                deliveries.c.created_at, deliveries.c.sent_at,
+            )
+            .where(deliveries.c.incident_id == incident_id)
+            .order_by(deliveries.c.created_at, deliveries.c.id)
+        )  # fmt: skip
+        with reading(self.engine) as connection:
+            return [dict(row._mapping) for row in connection.execute(query)]
 
     def attempts(self, delivery_id: int) -> list[dict[str, Any]]:
         """Every attempt of one delivery, oldest first."""

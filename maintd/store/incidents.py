@@ -175,12 +175,6 @@ class IncidentBook:
     def mark(self, incident_id: int, step: Step | None = None, **values: Any) -> None:
         """Set columns of an incident (its clocks, what people were told), with a timeline step
         when ``step`` is given."""
-        if step is None:
-            with writing(self.engine) as connection:
-                connection.execute(
-                    update(incidents).where(incidents.c.id == incident_id).values(**values)
-                )
-            return
         self._change(incident_id, step, **values)
 
     def count_remediation(self, incident_id: int, limit: int) -> bool:
@@ -202,13 +196,14 @@ class IncidentBook:
             row = connection.execute(query.limit(1)).first()
         return None if row is None else dict(row._mapping)
 
-    def _change(self, incident_id: int, step: Step, **values: Any) -> None:
+    def _change(self, incident_id: int, step: Step | None, **values: Any) -> None:
         with writing(self.engine) as connection:
             if values:
                 connection.execute(
                     update(incidents).where(incidents.c.id == incident_id).values(**values)
                 )
-            _append(connection, incident_id, step)
+            if step is not None:
+                _append(connection, incident_id, step)
 
 
 def _append(connection: Connection, incident_id: int, step: Step) -> None:

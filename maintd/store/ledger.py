@@ -143,6 +143,25 @@ class Ledger:
             ).all()
         return {(task, host): value for task, host, value in rows}
 
+    def runs_of_pair(
+        self, task: str, host: str, since: datetime, until: datetime
+    ) -> list[dict[str, Any]]:
+        """The runs of one (task, host) that ended in [since, until], oldest first.
+
+        A run belongs to the moment it ended (a fire that never ran, to its scheduled time): the
+        run that opened an incident was scheduled before the incident but ended at its opening,
+        and the recovery that resolved it ended at its resolution; both belong to its story.
+        """
+        ended = func.coalesce(runs.c.finished_at, runs.c.scheduled_for)
+        query = (
+            select(runs)
+            .where(runs.c.task == task, runs.c.host == host)
+            .where(ended >= since, ended <= until)
+            .order_by(runs.c.scheduled_for, runs.c.id)
+        )
+        with reading(self.engine) as connection:
+            return [dict(row._mapping) for row in connection.execute(query)]
+
     def history(
         self,
         *,

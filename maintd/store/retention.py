@@ -56,11 +56,11 @@ def apply_retention(  # noqa: PLR0913 - one keyword per retention setting
         hourly_deleted = connection.execute(
             delete(metrics_hourly).where(metrics_hourly.c.hour < now - hourly_for)
         ).rowcount
-        old_runs = select(runs.c.id).where(runs.c.scheduled_for < now - runs_for)
-        connection.execute(delete(metrics).where(metrics.c.run_id.in_(old_runs)))
-        removed_runs = connection.execute(
-            delete(runs).where(runs.c.scheduled_for < now - runs_for)
-        ).rowcount
+        too_old = runs.c.scheduled_for < now - runs_for
+        connection.execute(
+            delete(metrics).where(metrics.c.run_id.in_(select(runs.c.id).where(too_old)))
+        )
+        removed_runs = connection.execute(delete(runs).where(too_old)).rowcount
     closed = _prune_incidents(engine, now - incidents_for) if incidents_for else 0
     return Pruned(int(removed_runs or 0), folded, hourly_rows, int(hourly_deleted or 0), closed)
 

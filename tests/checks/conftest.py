@@ -21,9 +21,8 @@ from typing import Any
 import pytest
 
 from maintd.execute import Runner
-from maintd.pipeline import interpret
 from maintd.plugins import load_checked
-from maintd.results import Perfdatum
+from maintd.results import Perfdatum, interpret
 from maintd.status import Status
 from tests.sshd import SshdCluster
 

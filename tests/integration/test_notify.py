@@ -368,7 +368,7 @@ def test_the_delivery_book_keeps_every_attempt_on_both_databases(
         (0, "HTTP 500"),
         (1, None),
     ]
-    assert [row["id"] for row in book.listing(incident_id=incident)] == [first]
+    assert [row["id"] for row in book.of_incident(incident)] == [first]
 
 
 def test_redact_hides_the_url_and_its_secrets_but_keeps_the_reason() -> None:

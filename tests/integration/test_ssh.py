@@ -12,8 +12,8 @@ import pytest
 
 from maintd.config import load_calendar
 from maintd.execute import Runner
-from maintd.pipeline import interpret
 from maintd.plugins import load_catalog
+from maintd.results import interpret
 from maintd.status import Status
 from tests.conftest import PLUGINS
 from tests.sshd import SshdCluster

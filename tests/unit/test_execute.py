@@ -20,8 +20,8 @@ from maintd.execute.request import (
     remote_command,
 )
 from maintd.execute.transport import LocalTransport
-from maintd.pipeline import interpret
 from maintd.plugins import load_catalog
+from maintd.results import interpret
 from maintd.status import Status
 from tests.conftest import PLUGINS
 
