@@ -12,6 +12,7 @@ from maintd.config.base import CalendarModel
 from maintd.config.types import Duration, ParamValue, SecretReference
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+ALL_HOSTS = "all"  # in a task's `hosts` or a window's `pause`: every host of the calendar
 
 
 def check_name(value: str) -> str:

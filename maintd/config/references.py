@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
+from maintd.config.hosts import ALL_HOSTS
 from maintd.config.model import Calendar
 from maintd.config.source import Path, SourceMap
 from maintd.errors import Problem, did_you_mean
-
-ALL_HOSTS = "all"
 
 
 def check_references(calendar: Calendar, source_map: SourceMap) -> list[Problem]:
@@ -52,9 +51,16 @@ def _duplicate_names(calendar: Calendar, source_map: SourceMap) -> Iterator[tupl
         )
 
 
+def _selectable(calendar: Calendar) -> set[str]:
+    """What a host list may name: `all`, a host, or a group."""
+    return {
+        ALL_HOSTS, *calendar.hosts,
+        *(group for host in calendar.hosts.values() for group in host.groups),
+    }  # fmt: skip
+
+
 def _task_references(calendar: Calendar) -> Iterator[tuple[Path, str]]:
-    selectable = {ALL_HOSTS, *calendar.hosts}
-    selectable.update(group for host in calendar.hosts.values() for group in host.groups)
+    selectable = _selectable(calendar)
     if calendar.defaults.severity is not None:
         where: Path = ("defaults", "severity")
         yield from _severity_references(calendar, where, calendar.defaults.severity)
@@ -124,8 +130,7 @@ def _jump_loops(calendar: Calendar, start: str) -> bool:
 
 
 def _window_references(calendar: Calendar) -> Iterator[tuple[Path, str]]:
-    selectable = {ALL_HOSTS, *calendar.hosts}
-    selectable.update(group for host in calendar.hosts.values() for group in host.groups)
+    selectable = _selectable(calendar)
     for name, window in calendar.windows.items():
         for position, target in enumerate(window.pause):
             if target not in selectable:

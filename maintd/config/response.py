@@ -41,13 +41,6 @@ def parse_severity_choice(value: Any) -> Any:
 SeverityChoice = Annotated[str | dict[str, str], BeforeValidator(parse_severity_choice)]
 
 
-def severity_names(choice: str | dict[str, str] | None) -> list[str]:
-    """Every severity name a choice can give."""
-    if choice is None:
-        return []
-    return [choice] if isinstance(choice, str) else list(dict.fromkeys(choice.values()))
-
-
 def pick_severity(choice: str | dict[str, str] | None, status: Status) -> str | None:
     """The severity a problem with ``status`` gets from ``choice``."""
     if choice is None or isinstance(choice, str):

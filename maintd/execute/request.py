@@ -33,7 +33,6 @@ class ExecRequest:
     command: str
     stdin: bytes
     timeout: float
-    label: str = ""
 
 
 def remote_command(timeout: float, become: bool) -> str:
@@ -103,7 +102,7 @@ def build_plugin_request(  # noqa: PLR0913 - each is one fact of the fire
     """The request that runs a check plugin with its parameters on ``host``."""
     preamble = environment_preamble(params, {"task": task, "host": host})
     stdin = preamble.encode() + plugin_script(interpreter, content)
-    return ExecRequest(host, remote_command(timeout, become), stdin, timeout, task)
+    return ExecRequest(host, remote_command(timeout, become), stdin, timeout)
 
 
 def build_program_request(
@@ -112,7 +111,7 @@ def build_program_request(
     """The request that runs an existing program (a Nagios plugin by path) on ``host``."""
     preamble = environment_preamble({}, {"task": task, "host": host})
     stdin = preamble.encode() + program_script(argv)
-    return ExecRequest(host, remote_command(timeout, become), stdin, timeout, task)
+    return ExecRequest(host, remote_command(timeout, become), stdin, timeout)
 
 
 def _delimiter_not_in(content: bytes) -> str:

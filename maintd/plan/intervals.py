@@ -80,7 +80,7 @@ def window_intervals(window: Window, zone: tzinfo, days: DayCalendar) -> LazyInt
         clock = sorted((hour, minute) for hour in spec.hours for minute in spec.minutes)
 
         def expand_cron(start: datetime, end: datetime) -> Iterable[Interval]:
-            for day in _local_days(start, end, zone):
+            for day in local_days(start, end, zone):
                 if cron_day_matches(spec, day):
                     for hour, minute in clock:
                         opens = to_instant(datetime.combine(day, time(hour, minute)), zone)
@@ -93,7 +93,7 @@ def window_intervals(window: Window, zone: tzinfo, days: DayCalendar) -> LazyInt
     overnight = end_time <= start_time
 
     def expand_days(start: datetime, end: datetime) -> Iterable[Interval]:
-        for day in _local_days(start, end, zone):
+        for day in local_days(start, end, zone):
             if days.matches(day, tokens):
                 close_day = day + timedelta(days=1) if overnight else day
                 yield (
@@ -118,7 +118,9 @@ def _blackout_edge(value: date | datetime, zone: tzinfo, is_end: bool) -> dateti
     return local_date_start(value + timedelta(days=1) if is_end else value, zone)
 
 
-def _local_days(start: datetime, end: datetime, zone: tzinfo) -> Iterable[date]:
+def local_days(start: datetime, end: datetime, zone: tzinfo) -> Iterable[date]:
+    """The local dates from the day before ``start`` to ``end``'s (an interval opened the
+    evening before may reach into the span)."""
     day = start.astimezone(zone).date() - timedelta(days=1)
     last = end.astimezone(zone).date()
     while day <= last:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from maintd.config.model import Calendar, Task
+from collections.abc import Iterable
 
-ALL_HOSTS = "all"
+from maintd.config.hosts import ALL_HOSTS
+from maintd.config.model import Calendar, Task
 
 
 class HostSelector:
@@ -19,10 +20,15 @@ class HostSelector:
 
     def select(self, task: Task) -> list[str]:
         """Return the names of the hosts ``task`` selects, in the calendar's host order."""
-        if ALL_HOSTS in task.hosts:
+        return self.expand(task.hosts)
+
+    def expand(self, entries: Iterable[str]) -> list[str]:
+        """Host names, group names or `all` → the hosts they name, in the calendar's order."""
+        entries = list(entries)
+        if ALL_HOSTS in entries:
             return list(self.order)
         chosen: set[str] = set()
-        for entry in task.hosts:
+        for entry in entries:
             if entry in self.order:
                 chosen.add(entry)
             chosen.update(self.members.get(entry, ()))

@@ -16,11 +16,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime, time, timedelta
 
+from maintd.config.hosts import ALL_HOSTS
 from maintd.config.model import Calendar
 from maintd.plan import Planner
-from maintd.plan.intervals import Interval, LazyIntervals
+from maintd.plan.intervals import Interval, LazyIntervals, local_days
 from maintd.plan.localtime import to_instant
-from maintd.plan.targets import ALL_HOSTS
+from maintd.plan.targets import HostSelector
 
 CHUNK = timedelta(days=7)
 HORIZON = timedelta(days=400)  # a clock that cannot run for this long has no deadline
@@ -33,22 +34,14 @@ class SlaCalendar:
         self.zone = calendar.zone
         self.days = planner.days
         self.hours = (calendar.workdays.start, calendar.workdays.end)
-        groups: dict[str, set[str]] = {}
-        for name, host in calendar.hosts.items():
-            for group in host.groups:
-                groups.setdefault(group, set()).add(name)
-        # window name → the hosts it pauses (None: every host, with `all`)
-        self.pausing: dict[str, set[str] | None] = {}
-        for name, window in calendar.windows.items():
-            if not window.pause:
-                continue
-            if ALL_HOSTS in window.pause:
-                self.pausing[name] = None
-                continue
-            hosts: set[str] = set()
-            for entry in window.pause:
-                hosts.update(groups.get(entry, {entry}))
-            self.pausing[name] = hosts
+        selector = HostSelector(calendar)
+        # window name → the hosts it pauses (None, with `all`: every host, and incidents
+        # reported without one)
+        self.pausing: dict[str, set[str] | None] = {
+            name: None if ALL_HOSTS in window.pause else set(selector.expand(window.pause))
+            for name, window in calendar.windows.items()
+            if window.pause
+        }
         self.windows = {name: planner.windows[name] for name in self.pausing}
 
     def clock(self, host: str | None, business_hours: bool) -> SlaClock:
@@ -62,10 +55,8 @@ class SlaCalendar:
 
     def business_intervals(self, start: datetime, end: datetime) -> Iterator[Interval]:
         """Working hours between ``start`` and ``end``, as UTC intervals."""
-        day = start.astimezone(self.zone).date() - timedelta(days=1)
-        last = end.astimezone(self.zone).date()
         opens, closes = self.hours
-        while day <= last:
+        for day in local_days(start, end, self.zone):
             if self.days.is_workday(day):
                 begin = datetime.combine(day, opens or time())
                 finish = (
@@ -74,7 +65,6 @@ class SlaCalendar:
                     else datetime.combine(day + timedelta(days=1), time())
                 )
                 yield to_instant(begin, self.zone), to_instant(finish, self.zone)
-            day += timedelta(days=1)
 
 
 class SlaClock:
