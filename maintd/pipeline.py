@@ -1,7 +1,9 @@
 """One fire's trip through the stages, in one place:
 
     planner decides ──▶ ledger claims the row ──▶ runner executes ──▶ parse ──▶ ledger completes
-                                                                               └──▶ maintenance log
+                                                                               ├──▶ maintenance log
+                                                                               ├──▶ incidents
+                                                                               └──▶ forecasts
 
 ``FireProcessor`` is what the daemon's scheduler calls for every scheduled time, so that each
 one ends as exactly one row; the parse step is ``results.interpret``.
@@ -99,6 +101,8 @@ class FireProcessor:
         self.responder = responder
         self.silences: SilenceBook | None = None  # set: disruptive runs silence their hosts
         self.on_incident: Callable[[], None] = _nothing  # an incident changed: wake the desk
+        # A run of a task with `predict:` or `anomaly:` was recorded: judge its series.
+        self.after_measuring: Callable[[Site, Task, str], None] | None = None
         self.stopping = threading.Event()
         self.running = 0
         self._count_lock = threading.Lock()
@@ -210,6 +214,8 @@ class FireProcessor:
             except Exception as error:
                 self.ledger.complete(claim, Outcome(Status.ERROR, f"maintd failed: {error}"))
                 raise
+            if self.after_measuring is not None and (task.predict or task.anomaly):
+                self.after_measuring(site, task, host)
         finally:
             with self._count_lock:
                 self.running -= 1

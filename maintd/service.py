@@ -9,6 +9,7 @@ get a grace period, whatever is still running is recorded INTERRUPTED.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -20,6 +21,7 @@ from maintd.config.model import Calendar
 from maintd.config.types import EnvSecret, FileSecret
 from maintd.errors import ConfigError
 from maintd.execute import Runner
+from maintd.forecasting import Forecaster
 from maintd.pipeline import FireProcessor, Site
 from maintd.plan import Planner
 from maintd.plugins import Catalog
@@ -170,17 +172,19 @@ class MaintenanceService:
                 metrics_for=keep.metrics,
                 hourly_for=keep.metrics_hourly,
                 incidents_for=keep.incidents,
+                forecasts_for=keep.forecasts,
             )
-            if pruned.runs or pruned.metrics_folded or pruned.hourly_deleted or pruned.incidents:
+            if any(dataclasses.astuple(pruned)):
                 self.processor.log.event(
                     f"retention: {pruned.runs} old runs removed, {pruned.metrics_folded} metric "
                     f"points folded into {pruned.hourly_rows} hourly rows, {pruned.incidents} "
-                    "closed incidents removed"
+                    f"closed incidents and {pruned.forecasts} old forecasts removed"
                 )
         checkpoint(self.ledger.engine)
 
     def _start_response(self, site: Site, maintenance_log: MaintenanceLog) -> None:
-        """Start the notification queue and the response desk; disruptive runs get silences."""
+        """Start the notification queue and the response desk; disruptive runs get silences,
+        runs of tasks with `predict:` or `anomaly:` get forecasts."""
         assert self.ledger is not None and self.processor is not None  # noqa: S101
         engine = self.ledger.engine
         silences = SilenceBook(engine)
@@ -191,6 +195,8 @@ class MaintenanceService:
         self.desk.configure(site.calendar, site.planner)
         self.processor.silences = silences
         self.processor.on_incident = self.desk.wake
+        forecaster = Forecaster(IncidentBook(engine), maintenance_log, self.desk.wake)
+        self.processor.after_measuring = forecaster.after_run
         self.notifier.start()
         self.desk.start(self.settings.respond_every)
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import Field, field_validator, model_validator
 
 from maintd.config.base import CalendarModel
 from maintd.config.hosts import Host, SshSettings, check_name
+from maintd.config.predict import AnomalyWatch, Predict
 from maintd.config.response import IncidentRules, Remediation, Severity, SeverityChoice
 from maintd.config.timing import Blackout, CatchUp, Retries, Schedule, Window, Workdays
 from maintd.config.types import Duration, ParamValue, Secret
@@ -110,22 +110,8 @@ class Retention(CalendarModel):
     incidents: Duration = Field(
         timedelta(days=730), description="Closed incidents and their timelines."
     )
-
-
-class Predict(CalendarModel):
-    """Warn before a metric of this task crosses a threshold."""
-
-    metric: str = Field(description="Perfdata label to forecast.", examples=["used_pct"])
-    reaches: float = Field(description="Threshold value.", examples=[95])
-    within: Duration = Field(
-        description="Warn when it is forecast within this horizon.", examples=["14d"]
-    )
-    window: Duration = Field(timedelta(days=7), description="History the trend is fitted on.")
-    min_history: Duration = Field(timedelta(days=1), description="No forecast with less history.")
-    direction: Literal["up", "down"] = Field(
-        "up",
-        description="`up`: warn before it rises to `reaches`; `down`: before it falls to it "
-        "(free space, say).",
+    forecasts: Duration = Field(
+        timedelta(days=90), description="Forecasts and anomaly judgements made by the daemon."
     )
 
 
@@ -171,7 +157,12 @@ class Task(CalendarModel):
     remediate: Remediation | None = Field(
         None, description="A plugin run automatically on the host when an incident opens."
     )
-    predict: Predict | None = Field(None, description="Forecast of one of its metrics.")
+    predict: Predict | None = Field(
+        None, description="Forecast of one of its metrics, warned of before it reaches a threshold."
+    )
+    anomaly: AnomalyWatch | None = Field(
+        None, description="Watch one of its metrics for readings unlike its own past."
+    )
 
     @field_validator("name")
     @classmethod

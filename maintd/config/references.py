@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from maintd.config.hosts import ALL_HOSTS
-from maintd.config.model import Calendar
+from maintd.config.model import Calendar, Task
 from maintd.config.source import Path, SourceMap
 from maintd.errors import Problem, did_you_mean
 
@@ -84,8 +84,20 @@ def _task_references(calendar: Calendar) -> Iterator[tuple[Path, str]]:
                 ("tasks", index, "disruptive"),
                 ("a disruptive task needs a window (schedule.window) so it only runs inside it"),
             )
-        if task.severity is not None:
-            yield from _severity_references(calendar, ("tasks", index, "severity"), task.severity)
+        yield from _task_severity_references(calendar, index, task)
+
+
+def _task_severity_references(
+    calendar: Calendar, index: int, task: Task
+) -> Iterator[tuple[Path, str]]:
+    """The severities a task names: its own, and its forecast's and anomaly watch's."""
+    if task.severity is not None:
+        yield from _severity_references(calendar, ("tasks", index, "severity"), task.severity)
+    for key, watch in (("predict", task.predict), ("anomaly", task.anomaly)):
+        if watch is not None and watch.severity is not None:
+            yield from _severity_references(
+                calendar, ("tasks", index, key, "severity"), watch.severity
+            )
 
 
 def _severity_references(

@@ -14,6 +14,7 @@ from typing import Any
 from maintd.config import LoadedCalendar
 from maintd.config.hosts import Host
 from maintd.config.model import Task
+from maintd.config.response import Remediation
 from maintd.errors import Problem, did_you_mean
 from maintd.plan.targets import HostSelector
 from maintd.plugins.catalog import Catalog
@@ -29,7 +30,11 @@ def check_calendar_plugins(loaded: LoadedCalendar, catalog: Catalog) -> list[Pro
     selector = HostSelector(calendar)
     for index, task in enumerate(calendar.tasks):
         if task.remediate is not None:
-            problems.extend(_remediation_problems(loaded, catalog, index, task))
+            where: tuple[str | int, ...] = ("tasks", index, "remediate")
+            problems.extend(_helper_problems(loaded, catalog, where, task.remediate))
+        if task.predict is not None and task.predict.prevent is not None:
+            where = ("tasks", index, "predict", "prevent")
+            problems.extend(_helper_problems(loaded, catalog, where, task.predict.prevent))
         if task.check is None:
             continue
         plugin = catalog.get(task.check)
@@ -43,24 +48,41 @@ def check_calendar_plugins(loaded: LoadedCalendar, catalog: Catalog) -> list[Pro
             continue
         for key, message in param_problems(task.params, plugin.spec):
             problems.append(loaded.problem(("tasks", index, "params", *key), message))
+        for key, message in _metric_problems(task, plugin.spec):
+            problems.append(loaded.problem(("tasks", index, *key), message))
         chosen = selector.select(task)
         for key, message in _variable_problems(task, chosen, calendar.hosts, plugin.spec):
             problems.append(loaded.problem(("tasks", index, "params", *key), message))
     return problems
 
 
-def _remediation_problems(
-    loaded: LoadedCalendar, catalog: Catalog, index: int, task: Task
+def _helper_problems(
+    loaded: LoadedCalendar, catalog: Catalog, where: tuple[str | int, ...], helper: Remediation
 ) -> list[Problem]:
-    assert task.remediate is not None  # noqa: S101 - the caller checked
-    where = ("tasks", index, "remediate")
-    plugin = catalog.get(task.remediate.check)
+    """The problems of a plugin a task runs on an incident's behalf (remediate, prevent)."""
+    plugin = catalog.get(helper.check)
     if plugin is None:
-        return [loaded.problem((*where, "check"), catalog.unknown_message(task.remediate.check))]
+        return [loaded.problem((*where, "check"), catalog.unknown_message(helper.check))]
     return [
         loaded.problem((*where, "params", *key), message)
-        for key, message in param_problems(task.remediate.params, plugin.spec)
+        for key, message in param_problems(helper.params, plugin.spec)
     ]
+
+
+def _metric_problems(task: Task, spec: PluginSpec) -> list[tuple[tuple[str, ...], str]]:
+    """`predict.metric` / `anomaly.metric` naming a label the plugin never reports (a plugin
+    that declares no `perfdata:` list may report anything)."""
+    found: list[tuple[tuple[str, ...], str]] = []
+    for key, watch in (("predict", task.predict), ("anomaly", task.anomaly)):
+        if watch is None or not spec.perfdata or watch.metric in spec.perfdata:
+            continue
+        hint = did_you_mean(watch.metric, spec.perfdata)
+        message = (
+            f"{spec.name} reports no metric {watch.metric!r}{hint} "
+            f"(it reports: {', '.join(spec.perfdata)})"
+        )
+        found.append(((key, "metric"), message))
+    return found
 
 
 def param_problems(params: dict[str, Any], spec: PluginSpec) -> list[tuple[tuple[str, ...], str]]:

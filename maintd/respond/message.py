@@ -81,9 +81,12 @@ def summary_body(reason: str, items: list[tuple[dict[str, Any], str]], zone: tzi
 
 
 def describe(incident: dict[str, Any]) -> str:
-    """What an incident is about in a few words: ``disk on db1``, or a reported title."""
+    """What an incident is about in a few words: ``disk on db1``, ``disk on db1 (predicted)``,
+    or a reported title."""
     if incident["task"] and incident["host"]:
-        return f"{incident['task']} on {incident['host']}"
+        kind = incident.get("kind", "check")
+        suffix = f" ({kind})" if kind not in ("check", "manual") else ""
+        return f"{incident['task']} on {incident['host']}{suffix}"
     return str(incident["title"])
 
 

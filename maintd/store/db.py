@@ -88,3 +88,9 @@ def checkpoint(engine: Engine) -> None:
     if engine.dialect.name == "sqlite":
         with engine.connect() as connection:
             connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def fetch_all(engine: Engine, query: Any) -> list[dict[str, Any]]:
+    """The rows of ``query``, each as a dict of its columns."""
+    with reading(engine) as connection:
+        return [dict(row._mapping) for row in connection.execute(query)]

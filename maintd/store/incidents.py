@@ -73,20 +73,20 @@ class IncidentBook:
             _append(connection, incident_id, step)
         return incident_id
 
-    def current(self, task: str, host: str) -> dict[str, Any] | None:
-        """The open (or acknowledged) incident of a (task, host), if any."""
+    def current(self, task: str, host: str, kind: str = "check") -> dict[str, Any] | None:
+        """The open (or acknowledged) incident of ``kind`` of a (task, host), if any."""
         return self._one(
             select(incidents)
-            .where(incidents.c.task == task, incidents.c.host == host)
+            .where(incidents.c.task == task, incidents.c.host == host, incidents.c.kind == kind)
             .where(incidents.c.state.in_(OPEN_STATES))
             .order_by(incidents.c.id.desc())
         )
 
-    def last_resolved(self, task: str, host: str) -> dict[str, Any] | None:
-        """The most recently resolved incident of a (task, host), if any."""
+    def last_resolved(self, task: str, host: str, kind: str = "check") -> dict[str, Any] | None:
+        """The most recently resolved incident of ``kind`` of a (task, host), if any."""
         return self._one(
             select(incidents)
-            .where(incidents.c.task == task, incidents.c.host == host)
+            .where(incidents.c.task == task, incidents.c.host == host, incidents.c.kind == kind)
             .where(incidents.c.state == "resolved")
             .order_by(incidents.c.resolved_at.desc(), incidents.c.id.desc())
         )

@@ -4,8 +4,8 @@ Runs older than `retention.runs` go (their metrics with them). Raw metrics older
 `retention.metrics` are folded into hourly min / max / average rows first, then deleted; hourly
 rows older than `retention.metrics_hourly` go; incidents resolved longer than
 `retention.incidents` ago go with their timelines and notifications, and so do silences that
-ended that long ago. Each step is its own short write transaction, so
-readers and the daemon's fires are never held up for long.
+ended that long ago; forecasts older than `retention.forecasts` go. Each step is its own short
+write transaction, so readers and the daemon's fires are never held up for long.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from maintd.store.db import writing
 from maintd.store.schema import (
     deliveries,
     delivery_attempts,
+    forecasts,
     incident_events,
     incidents,
     metrics,
@@ -38,6 +39,7 @@ class Pruned:
     hourly_rows: int
     hourly_deleted: int
     incidents: int = 0
+    forecasts: int = 0
 
 
 def apply_retention(  # noqa: PLR0913 - one keyword per retention setting
@@ -47,6 +49,7 @@ def apply_retention(  # noqa: PLR0913 - one keyword per retention setting
     metrics_for: timedelta,
     hourly_for: timedelta,
     incidents_for: timedelta | None = None,
+    forecasts_for: timedelta | None = None,
     now: datetime | None = None,
 ) -> Pruned:
     """Prune and downsample; return the counts."""
@@ -62,7 +65,15 @@ def apply_retention(  # noqa: PLR0913 - one keyword per retention setting
         )
         removed_runs = connection.execute(delete(runs).where(too_old)).rowcount
     closed = _prune_incidents(engine, now - incidents_for) if incidents_for else 0
-    return Pruned(int(removed_runs or 0), folded, hourly_rows, int(hourly_deleted or 0), closed)
+    forecasts_gone = 0
+    if forecasts_for:
+        with writing(engine) as connection:
+            too_old = forecasts.c.at < now - forecasts_for
+            forecasts_gone = int(connection.execute(delete(forecasts).where(too_old)).rowcount or 0)
+    return Pruned(
+        int(removed_runs or 0), folded, hourly_rows, int(hourly_deleted or 0), closed,
+        forecasts_gone,
+    )  # fmt: skip
 
 
 def _prune_incidents(engine: Engine, before: datetime) -> int:

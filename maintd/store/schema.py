@@ -219,3 +219,61 @@ delivery_attempts = Table(
     Column("duration", Float),
 )
 Index("ix_delivery_attempts_delivery_id", delivery_attempts.c.delivery_id)
+
+# Forecasts and anomaly judgements: every one the daemon makes, with its inputs, so that a
+# warning can be explained afterwards (what was fitted, from when to when, how sure it was).
+forecasts = Table(
+    "forecasts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(20), nullable=False),  # threshold | anomaly
+    Column("task", String(200), nullable=False),
+    Column("host", String(200), nullable=False),
+    Column("metric", String(200), nullable=False),
+    Column("at", UtcDateTime, nullable=False),  # the "now" it was made for
+    Column("method", String(40), nullable=False),
+    Column("verdict", String(20), nullable=False),
+    Column(
+        "signal", String(10), nullable=False
+    ),  # warn | clear | hold: what it meant for incidents
+    Column("reason", Text, nullable=False, default=""),
+    # The inputs: the `predict:` / `anomaly:` settings it ran with (durations in seconds).
+    Column("reaches", Float),
+    Column("direction", String(10)),
+    Column("within", Float),
+    Column("window", Float),
+    Column("min_history", Float),
+    Column("coverage", Float),
+    # The data it used.
+    Column("fitted_from", UtcDateTime),
+    Column("fitted_to", UtcDateTime),
+    Column("points_used", Integer, nullable=False, default=0),
+    Column("segment_started", UtcDateTime),
+    Column("level_shift", UtcDateTime),
+    Column("reset_every", Float),
+    # The estimate and its interval.
+    Column("eta", UtcDateTime),
+    Column("eta_low", UtcDateTime),
+    Column("eta_high", UtcDateTime),
+    # The fit, enough to draw the line and its band again (see predict.trend.Fit).
+    Column("level_now", Float),
+    Column("slope_per_day", Float),
+    Column("slope_low_per_day", Float),
+    Column("slope_high_per_day", Float),
+    Column("pivot", UtcDateTime),
+    Column("spread", Float),
+    Column("bucket", Float),
+    Column("season", Text),  # JSON list of per-bucket offsets, or NULL
+    # An anomaly's score against its baseline.
+    Column("score", Float),
+    Column("expected", Float),
+    Column("band_low", Float),
+    Column("band_high", Float),
+    Column("since", UtcDateTime),
+    Column("incident_id", Integer),  # the incident it opened, updated or resolved, if any
+)
+Index(
+    "ix_forecasts_series", forecasts.c.task, forecasts.c.host, forecasts.c.metric,
+    forecasts.c.kind, forecasts.c.at,
+)  # fmt: skip
+Index("ix_forecasts_at", forecasts.c.at)

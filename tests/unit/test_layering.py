@@ -9,7 +9,8 @@ from pathlib import Path
 from tests.conftest import REPOSITORY
 
 PACKAGE = REPOSITORY / "maintd"
-# The data path, in order. `cli` and `pipeline` compose the stages and may import any of them.
+# The data path, in order (predict feeds incidents: DESIGN.md's diagram). `cli`, `pipeline`,
+# `forecasting` and `service` compose the stages and may import any of them.
 STAGES = [
     "errors",
     "runtime",
@@ -21,12 +22,12 @@ STAGES = [
     "execute",
     "results",
     "store",
-    "respond",
     "predict",
+    "respond",
     "report",
     "web",
 ]
-COMPOSERS = {"cli", "pipeline", "service", "__main__", "__init__"}
+COMPOSERS = {"cli", "pipeline", "forecasting", "service", "__main__", "__init__"}
 LIBRARY_TO_HOME = {
     "yaml": "maintd/config/source.py",
     "apscheduler": "maintd/schedule",
