@@ -11,37 +11,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-
-import pytest
 
 from tests.conftest import PLUGINS
 from tests.e2e.test_daemon import Daemon
 from tests.sshd import SshdCluster
 from tests.webhook import Webhook
-
-
-@pytest.fixture
-def webhook() -> Iterator[Webhook]:
-    server = Webhook()
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def shared_dir() -> Iterator[Path]:
-    """A directory the hosts' test account can read and write (the loopback hosts share the
-    file system with the test)."""
-    directory = Path(tempfile.mkdtemp(prefix="maintd-response-"))
-    directory.chmod(0o777)
-    yield directory
-    for path in directory.iterdir():
-        path.unlink()
-    directory.rmdir()
 
 
 def status_file(directory: Path, name: str, code: int) -> Path:
