@@ -201,21 +201,22 @@ def first_time_fix(
     timelines: Sequence[tuple[Row, Sequence[Row]]], incidents: Iterable[Row], now: datetime
 ) -> Share:
     """Of the incidents resolved, how many stayed fixed for ``REOPEN_HORIZON``: neither
-    re-opened nor followed by a new incident of the same (task, host) within it (a relapse
-    after the tracker's re-open window opens a new incident, and is no less a relapse). A
+    re-opened nor followed by a new incident of the same kind and (task, host) within it (a
+    relapse after the tracker's re-open window opens a new incident, and is no less a relapse;
+    a forecast warning about a disk just fixed is no relapse of its check). A
     resolution younger than the horizon is ``pending``: too early to say. ``incidents`` must
     reach ``REOPEN_HORIZON`` past the period, for relapses of its last days."""
-    openings: dict[tuple[str, str], list[datetime]] = {}
+    openings: dict[tuple[str, str, str], list[datetime]] = {}
     for row in incidents:
         if row["task"] is not None:
-            openings.setdefault((row["task"], row["host"]), []).append(row["opened_at"])
+            openings.setdefault(_series(row), []).append(row["opened_at"])
     fixed = failed = pending = 0
     for incident, steps in timelines:
         resolutions = [step["at"] for step in steps if step["kind"] == "resolved"]
         if not resolutions:
             continue
         last = incident.get("resolved_at") or max(resolutions)
-        later = openings.get((incident["task"], incident["host"]), [])
+        later = openings.get(_series(incident), [])
         if reopened_soon(steps) or any(last < at <= last + REOPEN_HORIZON for at in later):
             failed += 1
         elif now - last < REOPEN_HORIZON:
@@ -223,6 +224,10 @@ def first_time_fix(
         else:
             fixed += 1
     return Share(fixed, fixed + failed, pending)
+
+
+def _series(incident: Row) -> tuple[str, str, str]:
+    return incident.get("kind") or "check", incident["task"], incident["host"]
 
 
 def reopened_soon(steps: Sequence[Row]) -> bool:

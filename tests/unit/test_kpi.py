@@ -240,6 +240,10 @@ def test_a_new_incident_of_the_same_pair_within_seven_days_is_a_relapse_too() ->
     assert (fix.part, fix.whole) == (0, 1)
     alone = kpis_of(incidents=[first, elsewhere], steps=steps).first_time_fix
     assert (alone.part, alone.whole) == (1, 1)
+    # A forecast warning about the same disk is another story, not a relapse of the check.
+    forecast = incident(4, fixed + timedelta(days=1), kind="predicted")
+    told = kpis_of(incidents=[first, forecast], steps=steps).first_time_fix
+    assert (told.part, told.whole) == (1, 1)
 
 
 def test_a_resolution_younger_than_seven_days_is_too_early_to_call() -> None:
