@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from maintd import __version__
-from maintd.cli import calendar, checks, daemon, hosts, incidents, kpi, ledger, silence
+from maintd.cli import calendar, checks, daemon, forecast, hosts, incidents, kpi, ledger, silence
 from maintd.cli.options import config_option
 from maintd.errors import MaintdError
 
@@ -45,6 +45,7 @@ cli.add_command(ledger.history)
 cli.add_command(ledger.status)
 cli.add_command(incidents.incidents)
 cli.add_command(kpi.kpi)
+cli.add_command(forecast.forecast)
 cli.add_command(silence.silence)
 
 

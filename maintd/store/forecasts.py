@@ -37,7 +37,7 @@ class ForecastBook:
             select(forecasts)
             .where(forecasts.c.kind == kind, forecasts.c.task == task)
             .where(forecasts.c.host == host, forecasts.c.metric == metric)
-            .order_by(forecasts.c.at.desc(), forecasts.c.id.desc())
+            .order_by(forecasts.c.id.desc())  # the latest written, as `latest` takes it
             .limit(1)
         )
         with reading(self.engine) as connection:

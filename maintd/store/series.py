@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, union
 
 from maintd.store.db import reading
 from maintd.store.schema import metrics, metrics_hourly
@@ -68,3 +68,14 @@ def read_latest(engine: Engine, task: str, host: str, metric: str, count: int) -
     )
     with reading(engine) as connection:
         return [(row.at, row.value) for row in connection.execute(query)][::-1]
+
+
+def hosts_with_readings(engine: Engine, task: str, metric: str) -> list[str]:
+    """The hosts with readings of ``metric`` from ``task``, raw or hourly, sorted by name."""
+    raw = select(metrics.c.host).where(metrics.c.task == task, metrics.c.name == metric)
+    hourly = select(metrics_hourly.c.host).where(
+        metrics_hourly.c.task == task, metrics_hourly.c.name == metric
+    )
+    with reading(engine) as connection:
+        # UNION, not UNION ALL: a host is listed once however many readings it has.
+        return sorted(connection.execute(union(raw, hourly)).scalars())
