@@ -22,8 +22,10 @@ import argparse
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import insert, select
 
@@ -76,75 +78,84 @@ def median_ms(samples: list[float]) -> float:
     return 1000 * statistics.median(samples)
 
 
+class Stopwatch:
+    """Wall time of named steps, one sample per call."""
+
+    def __init__(self) -> None:
+        self.samples: dict[str, list[float]] = {}
+
+    def time(self, name: str, step: Callable[[], object]) -> object:
+        started = time.perf_counter()
+        result = step()
+        self.samples.setdefault(name, []).append(time.perf_counter() - started)
+        return result
+
+    def ms(self, name: str) -> float:
+        return median_ms(self.samples[name])
+
+
+def measure(series: int, days: int, directory: Path) -> tuple[Stopwatch, int]:
+    """Time each step for every series; return the timings and the readings in a window."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    hosts = ", ".join(f"h{index}: {{transport: local}}" for index in range(series))
+    path = directory / "calendar.yaml"
+    path.write_text(CALENDAR.replace("{HOSTS}", "{" + hosts + "}"))
+    loaded, catalog = load_checked(path)
+    calendar = loaded.calendar
+    site = Site(calendar, Planner(calendar), Runner(calendar, catalog))
+    ledger = open_store(str(directory / "forecast.db"))
+    ledger.claim(FireKey("seed", "seed", now - timedelta(days=30)), "schedule")
+    seed(ledger.engine, series, days, now)
+    maintenance_log = MaintenanceLog(directory / "logs", calendar.zone)
+    forecaster = Forecaster(IncidentBook(ledger.engine), maintenance_log, lambda: None)
+    window, watch = timedelta(days=7), Stopwatch()
+    disk, latency = site.planner.tasks["disk"], site.planner.tasks["latency"]
+    points: list[Point] = []
+    for index in range(series):
+        host = f"h{index}"
+        query = select(metrics.c.at, metrics.c.value).where(
+            metrics.c.task == "disk", metrics.c.host == host, metrics.c.name == "used_pct",
+            metrics.c.at > now - window,
+        )  # fmt: skip
+
+        def bare(query: Any = query) -> object:
+            with ledger.engine.connect() as connection:
+                return connection.execute(query).fetchall()
+
+        watch.time("select", bare)
+        readings = watch.time("read", lambda host=host: read_series(
+            ledger.engine, "disk", host, "used_pct", since=now - window, until=now))  # fmt: skip
+        points = [Point(at, value) for at, value in readings]  # type: ignore[attr-defined]
+        watch.time("fit", lambda points=points: forecast_threshold(
+            points, reaches=95, now=now, window=window, min_history=timedelta(days=1)))  # fmt: skip
+        watch.time("lsq", lambda points=points: least_squares_eta(points, 95, now, window))
+        watch.time("whole", lambda host=host: forecaster.after_run(site, disk, host, now=now))
+        forecaster.after_run(site, latency, host, now=now)  # fits and caches the baseline
+        watch.time("anomaly", lambda host=host: forecaster.after_run(site, latency, host, now=now))
+    site.runner.close()
+    maintenance_log.close()
+    ledger.close()
+    return watch, len(points)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--series", type=int, default=200)
     parser.add_argument("--days", type=int, default=7)
     arguments = parser.parse_args()
-    now = datetime.now(UTC).replace(microsecond=0)
     with tempfile.TemporaryDirectory() as scratch:
-        directory = Path(scratch)
-        hosts = "{" + ", ".join(f"h{i}: {{transport: local}}" for i in range(arguments.series)) + "}"
-        path = directory / "calendar.yaml"
-        path.write_text(CALENDAR.replace("{HOSTS}", hosts))
-        loaded, catalog = load_checked(path)
-        calendar = loaded.calendar
-        site = Site(calendar, Planner(calendar), Runner(calendar, catalog))
-        ledger = open_store(str(directory / "forecast.db"))
-        ledger.claim(FireKey("seed", "seed", now - timedelta(days=30)), "schedule")
-        seed(ledger.engine, arguments.series, arguments.days, now)
-        maintenance_log = MaintenanceLog(directory / "logs", calendar.zone)
-        forecaster = Forecaster(IncidentBook(ledger.engine), maintenance_log, lambda: None)
-        window = timedelta(days=7)
-        timings: dict[str, list[float]] = {name: [] for name in
-                                           ("select", "read", "fit", "lsq", "whole", "anomaly")}  # fmt: skip
-        disk, latency = site.planner.tasks["disk"], site.planner.tasks["latency"]
-        for index in range(arguments.series):
-            host = f"h{index}"
-            query = select(metrics.c.at, metrics.c.value).where(
-                metrics.c.task == "disk", metrics.c.host == host, metrics.c.name == "used_pct",
-                metrics.c.at > now - window,
-            )  # fmt: skip
-            started = time.perf_counter()
-            with ledger.engine.connect() as connection:
-                connection.execute(query).fetchall()
-            timings["select"].append(time.perf_counter() - started)
-            started = time.perf_counter()
-            readings = read_series(ledger.engine, "disk", host, "used_pct", since=now - window,
-                                   until=now)  # fmt: skip
-            timings["read"].append(time.perf_counter() - started)
-            points = [Point(at, value) for at, value in readings]
-            started = time.perf_counter()
-            forecast_threshold(points, reaches=95, now=now, window=window,
-                               min_history=timedelta(days=1))  # fmt: skip
-            timings["fit"].append(time.perf_counter() - started)
-            started = time.perf_counter()
-            least_squares_eta(points, 95, now, window)
-            timings["lsq"].append(time.perf_counter() - started)
-            started = time.perf_counter()
-            forecaster.after_run(site, disk, host, now=now)
-            timings["whole"].append(time.perf_counter() - started)
-            forecaster.after_run(site, latency, host, now=now)  # fits and caches the baseline
-            started = time.perf_counter()
-            forecaster.after_run(site, latency, host, now=now)
-            timings["anomaly"].append(time.perf_counter() - started)
-        site.runner.close()
-        maintenance_log.close()
-        ledger.close()
-    floor = median_ms(timings["select"])
-    whole = median_ms(timings["whole"])
+        watch, in_window = measure(arguments.series, arguments.days, Path(scratch))
+    floor, read, whole = watch.ms("select"), watch.ms("read"), watch.ms("whole")
     print(f"{arguments.series} series, {arguments.days} d of 5-min readings each "
-          f"({len(points)} in the 7 d window), median per series:")  # fmt: skip
-    print(f"  bare SELECT of the window        {floor:7.2f} ms   (floor, 1.0x)")
-    print(f"  read_series (raw + hourly)       {median_ms(timings['read']):7.2f} ms   "
-          f"({median_ms(timings['read']) / floor:.1f}x)")
-    print(f"  fit: maintd forecast_threshold   {median_ms(timings['fit']):7.2f} ms")
-    print(f"  fit: least squares (predict_linear) {median_ms(timings['lsq']):4.2f} ms")
-    print(f"  whole after_run (read, fit, judge, incident, record) {whole:6.2f} ms   "
-          f"({whole / floor:.1f}x the SELECT)")
-    print(f"  anomaly judgement after a run (baseline cached)     "
-          f"{median_ms(timings['anomaly']):6.2f} ms")
-    share = 1000 * whole / 1000 / (15 * 60) * 100
+          f"({in_window} in the 7 d window), median per series:")  # fmt: skip
+    print(f"  bare SELECT of the window              {floor:6.2f} ms  (floor, 1.0x)")
+    print(f"  read_series (raw + hourly)             {read:6.2f} ms  ({read / floor:.1f}x)")
+    print(f"  fit: maintd forecast_threshold         {watch.ms('fit'):6.2f} ms")
+    print(f"  fit: least squares (predict_linear)    {watch.ms('lsq'):6.2f} ms")
+    print("  whole after_run (read, fit, judge,")
+    print(f"    incident, record)                    {whole:6.2f} ms  ({whole / floor:.1f}x)")
+    print(f"  anomaly judgement (baseline cached)    {watch.ms('anomaly'):6.2f} ms")
+    share = whole / (15 * 60 * 1000) * 1000 * 100
     print(f"1,000 series forecast every 15 min: {share:.2f} % of one core")
 
 

@@ -67,3 +67,19 @@ def test_the_package_runs_as_a_module_without_a_traceback() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("ok: ")
+
+
+def test_the_readme_lists_every_built_in_plugin_with_its_metrics() -> None:
+    readme = (REPOSITORY / "README.md").read_text(encoding="utf-8")
+    rows = {
+        line.split("|")[1].strip().strip("`"): line
+        for line in readme.splitlines()
+        if line.startswith("| `")
+    }
+    catalog = load_catalog([])
+    for name, plugin in catalog.plugins.items():
+        assert name in rows, f"README's plugin table has no row for {name}"
+        for label in plugin.spec.perfdata:
+            assert f"`{label}`" in rows[name], f"README's row for {name} misses {label}"
+        changes = rows[name].rstrip().rstrip("|").rsplit("|", 1)[1].strip() == "yes"
+        assert changes == plugin.spec.disruptive, f"README's 'changes the host' for {name}"

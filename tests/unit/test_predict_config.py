@@ -62,7 +62,9 @@ def test_defaults_are_a_week_fitted_a_day_needed_and_a_forecast_each_quarter_hou
     predict = loaded.calendar.tasks[0].predict
     assert predict is not None
     assert (predict.window, predict.min_history, predict.every) == (
-        timedelta(days=7), timedelta(days=1), timedelta(minutes=15)
+        timedelta(days=7),
+        timedelta(days=1),
+        timedelta(minutes=15),
     )
     assert predict.severity is None and predict.prevent is None and predict.coverage == 0.8
 
