@@ -187,7 +187,9 @@ class Forecaster:
         self, site: Site, task: Task, host: str, *, incident_id: int, forecast: Forecast,
         now: datetime,
     ) -> None:  # fmt: skip
-        """Run the `prevent:` plugin once the earliest predicted time is `before` away."""
+        """Run the `prevent:` plugin once the earliest predicted time is `before` away. It runs
+        right after a run of its task, so inside the task's window and outside its blackouts
+        (change freezes) by construction: the planner let that run start."""
         prevent = task.predict.prevent if task.predict else None
         if prevent is None or forecast.eta_low is None or now < forecast.eta_low - prevent.before:
             return
