@@ -5,28 +5,29 @@
                                                                         └──▶ `prevent:` plugin
 
 ``Forecaster.after_run`` is what the fire pipeline calls once a run of a task with `predict:`
-or `anomaly:` is recorded. A threshold forecast is made at most every `predict.every` per
+or `anomaly:` has recorded the plugin's verdict (a run that never reached the plugin measured
+nothing new: it is not judged). A threshold forecast is made at most every `predict.every` per
 (task, host) — a week of history moves little in minutes — while an anomaly rule judges the
 latest readings after every run against a baseline refitted hourly. Every judgement is a row
-of the forecast book; incidents follow the signal (``predict.signal``). Nothing here may stop
-a fire: errors are logged and the run stays recorded.
+of the forecast book; incidents follow the signal (``predict.signal``). ``reconcile`` resolves
+the incidents of series the calendar no longer watches. Nothing here may stop a fire: errors
+are logged and the run stays recorded.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from maintd.config.model import Task
-from maintd.config.predict import AnomalyWatch, Predict
+from maintd.config.predict import AnomalyWatch
 from maintd.predict import Point, Rule, fit_baseline, forecast_threshold, judge_scores, score_points
-from maintd.predict.anomaly import Anomaly, Baseline, Score
+from maintd.predict.rows import BaselineSpan, anomaly_row, threshold_row
 from maintd.predict.signal import Signal, anomaly_signal, threshold_signal
 from maintd.predict.trend import EXTRAPOLATION, Forecast, clean_points
 from maintd.report.maintlog import MaintenanceLog
@@ -35,7 +36,7 @@ from maintd.respond.remedy import run_for_incident
 from maintd.results import interpret
 from maintd.status import Status
 from maintd.store.forecasts import ForecastBook
-from maintd.store.incidents import IncidentBook
+from maintd.store.incidents import IncidentBook, Step
 from maintd.store.series import read_latest, read_series
 
 if TYPE_CHECKING:
@@ -44,14 +45,14 @@ if TYPE_CHECKING:
 log = logging.getLogger("maintd.predict")
 BASELINE_REFIT_SECONDS = 3600.0  # a baseline of weeks barely moves in an hour
 JUST_BEFORE = timedelta(microseconds=1)  # the baseline ends before the readings it judges
+KIND_OF_WATCH = {"predicted": "threshold", "anomaly": "anomaly"}
 
 
-@dataclass
+@dataclass(frozen=True)
 class _CachedBaseline:
     fitted: float  # time.monotonic() of the fit
-    baseline: Baseline | None
-    first: datetime | None
-    last: datetime | None
+    zone: tzinfo
+    span: BaselineSpan
 
 
 class Forecaster:
@@ -62,14 +63,15 @@ class Forecaster:
         incidents: IncidentBook,
         maintenance_log: MaintenanceLog,
         on_incident: Callable[[], None],
+        stopping: threading.Event | None = None,
     ) -> None:
-        engine = incidents.engine
-        self.engine = engine
-        self.forecasts = ForecastBook(engine)
+        self.engine = incidents.engine
+        self.forecasts = ForecastBook(self.engine)
         self.incidents = incidents
         self.desk = ForesightDesk(incidents)
         self.log = maintenance_log
         self.on_incident = on_incident
+        self.stopping = stopping or threading.Event()  # set: no prevention starts any more
         self._last_forecast: dict[tuple[str, str], float] = {}
         self._baselines: dict[tuple[str, str, str], _CachedBaseline] = {}
         self._lock = threading.Lock()
@@ -84,6 +86,42 @@ class Forecaster:
                 judge(site, task, host, now)
             except Exception:  # a forecast must never take a fire down
                 log.exception("forecast of %s@%s failed", task.name, host)
+
+    def reconcile(self, site: Site, now: datetime | None = None) -> int:
+        """Resolve the open predicted and anomaly incidents whose series the calendar no longer
+        watches (task, host or watch removed, metric renamed): no forecast would ever clear
+        them. Return how many were resolved."""
+        now = now or datetime.now(UTC)
+        resolved = 0
+        for incident in self.incidents.listing():
+            reason = self._unwatched(site, incident)
+            if reason is None:
+                continue
+            text = f"no longer forecast: {reason}"
+            self.incidents.resolve(incident["id"], Step(now, "resolved", text, incident["status"]))
+            self.log.event(f"incident resolved: #{incident['id']} {incident['title']}: {text}")
+            resolved += 1
+        if resolved:
+            self.on_incident()
+        return resolved
+
+    def _unwatched(self, site: Site, incident: dict[str, Any]) -> str | None:
+        """Why an open incident's series is no longer watched, or None (also for incidents
+        that are not forecasts)."""
+        kind = incident["kind"]
+        if kind not in KIND_OF_WATCH:
+            return None
+        task = site.planner.tasks.get(incident["task"])
+        watch = None if task is None else (task.predict if kind == "predicted" else task.anomaly)
+        if task is None or watch is None:
+            key = "predict" if kind == "predicted" else "anomaly"
+            return f"the calendar has no task {incident['task']} with `{key}:`"
+        if incident["host"] not in site.planner.hosts.get(task.name, ()):
+            return f"{task.name} no longer runs on {incident['host']}"
+        last = self.forecasts.of_incident(incident["id"])
+        if last is not None and last["metric"] != watch.metric:
+            return f"{task.name} now watches {watch.metric}, not {last['metric']}"
+        return None
 
     def _forecast(self, site: Site, task: Task, host: str, now: datetime) -> None:
         predict = task.predict
@@ -101,7 +139,7 @@ class Forecaster:
         signal = threshold_signal(forecast, predict.within)
         previous = self.forecasts.previous("threshold", task.name, host, predict.metric)
         verb = "reach" if predict.direction == "up" else "fall to"
-        change, incident_id = self._respond(
+        _, incident_id = self._respond(
             site, task, host, now, kind="predicted", signal=signal, previous=previous,
             title=f"{task.name} on {host}: {predict.metric} forecast to {verb} {predict.reaches:g}",
             summary=f"{predict.metric} {forecast.reason}", severity=predict.severity,
@@ -110,7 +148,7 @@ class Forecaster:
             {**threshold_row(forecast, predict), "task": task.name, "host": host, "at": now,
              "signal": signal.value, "incident_id": incident_id}
         )  # fmt: skip
-        if incident_id is not None and change is not Change.RESOLVED:
+        if incident_id is not None and signal is Signal.WARN:
             self._prevent(site, task, host, incident_id=incident_id, forecast=forecast, now=now)
 
     def _judge_anomaly(self, site: Site, task: Task, host: str, now: datetime) -> None:
@@ -122,15 +160,15 @@ class Forecaster:
             Point(at, value)
             for at, value in read_latest(self.engine, task.name, host, watch.metric, rule.of_last)
         )
-        cached = self._baseline(task.name, host, watch, now, before=latest[0].at if latest else now)
-        baseline = cached.baseline
-        anomaly = None
-        scores = []
-        if baseline is not None and latest:
-            scores = score_points(latest, baseline)
-            anomaly = judge_scores(scores, baseline, rule)
-        signal = anomaly_signal(anomaly is not None, baseline is not None and bool(latest))
+        first = latest[0].at if latest else now
+        span = self._baseline(task.name, host, watch, now, before=first, zone=site.calendar.zone)
+        baseline = span.baseline
+        scores = score_points(latest, baseline) if baseline is not None else []
+        anomaly = judge_scores(scores, baseline, rule) if baseline is not None and scores else None
+        signal = anomaly_signal(anomaly is not None, bool(scores))
         previous = self.forecasts.previous("anomaly", task.name, host, watch.metric)
+        if previous is not None and scores and previous["fitted_to"] == scores[-1].at:
+            signal = Signal.HOLD  # no new reading since: the same evidence counts once
         if anomaly is not None:
             reason = anomaly.reason
         elif baseline is None:
@@ -143,28 +181,31 @@ class Forecaster:
             summary=f"{watch.metric}: {reason}", severity=watch.severity,
         )  # fmt: skip
         self.forecasts.record(
-            anomaly_row(watch, cached, scores, anomaly)
+            anomaly_row(watch, span, scores, anomaly)
             | {"task": task.name, "host": host, "at": now, "reason": reason,
                "signal": signal.value, "incident_id": incident_id}
         )  # fmt: skip
 
-    def _baseline(
-        self, task: str, host: str, watch: AnomalyWatch, now: datetime, before: datetime
-    ) -> _CachedBaseline:
-        """The series' baseline from the history before the readings judged, refitted hourly."""
+    def _baseline(  # noqa: PLR0913 - a series, its settings, where its history ends, its zone
+        self, task: str, host: str, watch: AnomalyWatch, now: datetime, *, before: datetime,
+        zone: tzinfo,
+    ) -> BaselineSpan:  # fmt: skip
+        """The series' baseline from the history before the readings judged, refitted hourly,
+        its daily and weekly profiles in the calendar's local time (a business-hours load
+        keeps its shape across a daylight-saving change)."""
         key = (task, host, watch.metric)
         cached = self._baselines.get(key)
-        if cached is not None and time.monotonic() - cached.fitted < BASELINE_REFIT_SECONDS:
-            return cached
+        fresh = cached is not None and time.monotonic() - cached.fitted < BASELINE_REFIT_SECONDS
+        if cached is not None and fresh and cached.zone == zone:
+            return cached.span
         readings = read_series(self.engine, task, host, watch.metric,
                                since=now - watch.history, until=before - JUST_BEFORE)  # fmt: skip
         history = clean_points(Point(at, value) for at, value in readings)
-        cached = _CachedBaseline(
-            time.monotonic(), fit_baseline(history),
-            history[0].at if history else None, history[-1].at if history else None,
-        )  # fmt: skip
-        self._baselines[key] = cached
-        return cached
+        span = BaselineSpan(fit_baseline(history, zone=zone),
+                            history[0].at if history else None,
+                            history[-1].at if history else None)  # fmt: skip
+        self._baselines[key] = _CachedBaseline(time.monotonic(), zone, span)
+        return span
 
     def _respond(  # noqa: PLR0913 - a series' judgement and how to word it
         self, site: Site, task: Task, host: str, now: datetime, *, kind: str, signal: Signal,
@@ -187,11 +228,20 @@ class Forecaster:
         self, site: Site, task: Task, host: str, *, incident_id: int, forecast: Forecast,
         now: datetime,
     ) -> None:  # fmt: skip
-        """Run the `prevent:` plugin once the earliest predicted time is `before` away. It runs
-        right after a run of its task, so inside the task's window and outside its blackouts
-        (change freezes) by construction: the planner let that run start."""
+        """Run the `prevent:` plugin once the earliest predicted time is `before` away.
+
+        A prevention changes the host (it deletes, restarts, rotates), so it is planned as a
+        disruptive run of its task: not in a blackout that holds disruptive work (a change
+        freeze), not while the task's window is closed. Deferred, it uses no attempt and is
+        tried again after the next forecast."""
         prevent = task.predict.prevent if task.predict else None
         if prevent is None or forecast.eta_low is None or now < forecast.eta_low - prevent.before:
+            return
+        if self.stopping.is_set():
+            return
+        held = site.planner.skip_reason(task.model_copy(update={"disruptive": True}), now)
+        if held is not None:
+            log.info("prevention %s for %s@%s deferred: %s", prevent.check, task.name, host, held)
             return
 
         def run(helper: Task, on: str) -> tuple[Status, str]:
@@ -212,58 +262,3 @@ class Forecaster:
                 return False
             self._last_forecast[key] = time.monotonic()
             return True
-
-
-def threshold_row(forecast: Forecast, predict: Predict) -> dict[str, Any]:
-    """The forecast book's columns for a time-to-threshold forecast."""
-    fit = forecast.fit
-    row: dict[str, Any] = {
-        "kind": "threshold", "metric": predict.metric, "method": forecast.method,
-        "verdict": forecast.verdict.value, "reason": forecast.reason,
-        "reaches": forecast.reaches, "direction": forecast.direction,
-        "within": predict.within.total_seconds(), "window": predict.window.total_seconds(),
-        "min_history": predict.min_history.total_seconds(), "coverage": forecast.coverage,
-        "fitted_from": forecast.fitted_from, "fitted_to": forecast.fitted_to,
-        "points_used": forecast.points_used, "segment_started": forecast.segment_started,
-        "level_shift": forecast.level_shift,
-        "reset_every": forecast.reset_every.total_seconds() if forecast.reset_every else None,
-        "eta": forecast.eta, "eta_low": forecast.eta_low, "eta_high": forecast.eta_high,
-    }  # fmt: skip
-    if fit is not None:
-        row |= {
-            "level_now": fit.level_now, "slope_per_day": fit.slope_per_day,
-            "slope_low_per_day": fit.slope_low_per_day,
-            "slope_high_per_day": fit.slope_high_per_day, "pivot": fit.pivot,
-            "spread": fit.spread, "bucket": fit.bucket.total_seconds(),
-            "season": _season_json(fit.season),
-        }  # fmt: skip
-    return row
-
-
-def _season_json(season: tuple[float, ...]) -> str | None:
-    return json.dumps([round(offset, 6) for offset in season]) if season else None
-
-
-def anomaly_row(
-    watch: AnomalyWatch, cached: _CachedBaseline, scores: list[Score], anomaly: Anomaly | None
-) -> dict[str, Any]:
-    """The forecast book's columns for an anomaly judgement: the baseline it used (its season
-    in the method), and the latest reading's score — or the anomaly's, when there is one."""
-    baseline = cached.baseline
-    row: dict[str, Any] = {
-        "kind": "anomaly", "metric": watch.metric,
-        "method": f"robust-z/{baseline.season}" if baseline else "robust-z",
-        "verdict": "insufficient" if baseline is None else ("anomaly" if anomaly else "normal"),
-        "direction": watch.direction, "window": watch.history.total_seconds(),
-        "fitted_from": cached.first, "fitted_to": cached.last,
-        "points_used": baseline.points if baseline else 0,
-    }  # fmt: skip
-    if anomaly is not None:
-        row |= {"score": anomaly.score, "expected": anomaly.expected, "since": anomaly.since,
-                "band_low": anomaly.band[0], "band_high": anomaly.band[1]}  # fmt: skip
-    elif scores and baseline is not None:
-        latest, allowed = scores[-1], watch.threshold * baseline.scale
-        low, high = latest.expected - allowed, latest.expected + allowed
-        row |= {"score": latest.score, "expected": latest.expected,
-                "band_low": low, "band_high": high}  # fmt: skip
-    return row

@@ -35,6 +35,7 @@ MIN_GRACE = timedelta(seconds=60)
 DEFAULT_SEVERITY = "warning"  # for a calendar that names no severity at all
 REMEDIABLE_EVENTS = (Kind.OPENED, Kind.REOPENED, Kind.CHANGED)
 REMEDIABLE_STATUSES = (Status.WARNING, Status.CRITICAL, Status.UNKNOWN)
+PLUGIN_VERDICTS = (Status.OK, *REMEDIABLE_STATUSES)
 
 
 @dataclass
@@ -210,11 +211,14 @@ class FireProcessor:
             try:
                 with site.task_limit(task), self._silenced(site, task, host):
                     host_run = site.runner.run_one(task, host)
-                self._complete(claim, host_run)
+                status = self._complete(claim, host_run)
             except Exception as error:
                 self.ledger.complete(claim, Outcome(Status.ERROR, f"maintd failed: {error}"))
                 raise
-            if self.after_measuring is not None and (task.predict or task.anomaly):
+            # Only the plugin's own verdict measured anything: an unreachable host or a timeout
+            # leaves the series as it was, and a prevention on a dead host would spend its try.
+            measured = status in PLUGIN_VERDICTS and (task.predict or task.anomaly)
+            if self.after_measuring is not None and measured:
                 self.after_measuring(site, task, host)
         finally:
             with self._count_lock:
@@ -239,7 +243,8 @@ class FireProcessor:
         finally:
             self.silences.end_at(silence, _now() + grace)
 
-    def _complete(self, claim: Claim, host_run: HostRun) -> None:
+    def _complete(self, claim: Claim, host_run: HostRun) -> Status:
+        """Record a finished run, log and respond to it; return its status."""
         raw = host_run.raw
         result = interpret(raw)
         finished = _now()
@@ -258,6 +263,7 @@ class FireProcessor:
         job = f"{host_run.task}@{host_run.host}"
         self.log.run(finished, result.status.value, job, result.summary, raw.duration)
         self.respond(Result(host_run.task, host_run.host, result.status, result.summary, finished))
+        return result.status
 
 
 def _now() -> datetime:

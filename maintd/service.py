@@ -76,6 +76,7 @@ class MaintenanceService:
         self.scheduler: Scheduler | None = None
         self.notifier: Notifier | None = None
         self.desk: ResponseDesk | None = None
+        self.forecaster: Forecaster | None = None
         self.catch_up_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="maintd-late")
         self.last_retention = 0.0
 
@@ -116,6 +117,7 @@ class MaintenanceService:
         self.processor.site = site
         if self.desk is not None:
             self.desk.configure(site.calendar, site.planner)
+        self._reconcile_forecasts(site)
         changes = self.scheduler.apply(site.calendar, site.planner)
         release_free_memory()
         self.processor.log.event(
@@ -195,10 +197,22 @@ class MaintenanceService:
         self.desk.configure(site.calendar, site.planner)
         self.processor.silences = silences
         self.processor.on_incident = self.desk.wake
-        forecaster = Forecaster(IncidentBook(engine), maintenance_log, self.desk.wake)
-        self.processor.after_measuring = forecaster.after_run
+        self.forecaster = Forecaster(
+            IncidentBook(engine), maintenance_log, self.desk.wake, self.processor.stopping
+        )
+        self.processor.after_measuring = self.forecaster.after_run
+        self._reconcile_forecasts(site)
         self.notifier.start()
         self.desk.start(self.settings.respond_every)
+
+    def _reconcile_forecasts(self, site: Site) -> None:
+        """Resolve forecast incidents of series the calendar stopped watching (never fatal)."""
+        if self.forecaster is None:
+            return
+        try:
+            self.forecaster.reconcile(site)
+        except Exception:  # a start or a reload must not fail on bookkeeping
+            log.exception("could not reconcile forecast incidents with the calendar")
 
     def _notify_urls(self, name: str) -> list[str | EnvSecret | FileSecret]:
         """The URLs of a notify list of the calendar in force (read when a message is sent)."""

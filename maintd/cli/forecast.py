@@ -239,13 +239,14 @@ def replay_json(replay: Replay, zone: tzinfo) -> dict[str, Any]:
 
 
 def score_json(score: MethodScore, zone: tzinfo) -> dict[str, Any]:
-    """Every field of a method's score; ``lead_time`` and ``seconds`` in seconds."""
+    """Every field of a method's score, durations in seconds (``lead_time``, ``seconds`` spent
+    forecasting, ``seconds_per_forecast``)."""
     lead_time = score.lead_time.total_seconds() if score.lead_time is not None else None
     return {
         **asdict(score),
         "first_warning": _local(score.first_warning, zone),
         "lead_time": lead_time,
-        "milliseconds_per_forecast": score.milliseconds_per_forecast,
+        "seconds_per_forecast": score.milliseconds_per_forecast / 1000,
     }
 
 

@@ -27,6 +27,7 @@ class Prevention(Remediation):
     say). It runs when the earliest time of the forecast's interval is `before` away or less,
     at most `attempts` times per incident; the incident resolves when forecasts no longer warn."""
 
+    check: str = Field(description="Plugin to run (e.g. `disk_cleanup`).")
     before: Duration = Field(
         timedelta(days=1),
         description="Run it once the earliest predicted time is this close (0s: at the last "
@@ -54,8 +55,8 @@ class Predict(CalendarModel):
     )
     severity: str | None = Field(
         None,
-        description="Severity of its `predicted` incidents (default: defaults.severity's "
-        "WARNING choice, else `warning`).",
+        description="Severity of its `predicted` incidents (default: the task's `severity` for "
+        "WARNING, else defaults.severity's, else `warning`).",
     )
     every: Duration = Field(
         DEFAULT_EVERY, description="Forecast again after a run at most this often."

@@ -348,9 +348,12 @@ def _conclude(base: Forecast, fit: Fit, sign: float) -> Forecast:
                   f"is reset every {format_span(base.reset_every)}, next due "
                   f"{_stamp(base.segment_started + base.reset_every)}")  # fmt: skip
         return _with(base, Verdict.RESET_FIRST, reason, **interval)
+    # The edges are solved apart from the median: with an interval of almost no width,
+    # rounding could put an edge microseconds on the wrong side of it.
+    eta_low = min(eta_low or base.now, eta)
+    eta_high = max(eta_high, eta) if eta_high is not None else None
     reason = _reaches(base, eta, eta_low, eta_high) + notes
-    return _with(base, Verdict.REACHES, reason, eta=eta, eta_low=eta_low or base.now,
-                 eta_high=eta_high)  # fmt: skip
+    return _with(base, Verdict.REACHES, reason, eta=eta, eta_low=eta_low, eta_high=eta_high)
 
 
 def _interval(base: Forecast, fit: Fit, sign: float) -> tuple[datetime | None, datetime | None]:

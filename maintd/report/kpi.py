@@ -227,7 +227,7 @@ def first_time_fix(
 
 
 def _series(incident: Row) -> tuple[str, str, str]:
-    return incident.get("kind") or "check", incident["task"], incident["host"]
+    return incident["kind"], incident["task"], incident["host"]
 
 
 def reopened_soon(steps: Sequence[Row]) -> bool:

@@ -62,26 +62,26 @@ class ForesightDesk:
         with self._lock:
             return self._apply(judgement)
 
-    def _apply(self, judgement: Judgement) -> tuple[Change, int | None]:
-        book, j = self.book, judgement
-        status = STATUS_OF_KIND.get(j.kind, j.kind.upper())
-        current = book.current(j.task, j.host, j.kind)
-        if j.signal is Signal.WARN:
+    def _apply(self, said: Judgement) -> tuple[Change, int | None]:
+        book = self.book
+        status = STATUS_OF_KIND.get(said.kind, said.kind.upper())
+        current = book.current(said.task, said.host, said.kind)
+        if said.signal is Signal.WARN:
             if current is not None:
-                book.mark(current["id"], None, summary=j.summary, severity=j.severity)
+                book.mark(current["id"], None, summary=said.summary, severity=said.severity)
                 return Change.UPDATED, current["id"]
-            step = Step(j.at, "opened", j.summary, status)
-            last = book.last_resolved(j.task, j.host, j.kind)
-            if last is not None and j.at - last["resolved_at"] <= j.reopen_within:
-                book.reopen(last["id"], Step(j.at, "reopened", j.summary, status),
-                            severity=j.severity)  # fmt: skip
+            step = Step(said.at, "opened", said.summary, status)
+            last = book.last_resolved(said.task, said.host, said.kind)
+            if last is not None and said.at - last["resolved_at"] <= said.reopen_within:
+                book.reopen(last["id"], Step(said.at, "reopened", said.summary, status),
+                            severity=said.severity)  # fmt: skip
                 return Change.REOPENED, last["id"]
-            opened = book.open(kind=j.kind, task=j.task, host=j.host, title=j.title,
-                               severity=j.severity, step=step)  # fmt: skip
+            opened = book.open(kind=said.kind, task=said.task, host=said.host, title=said.title,
+                               severity=said.severity, step=step)  # fmt: skip
             return Change.OPENED, opened
         if current is None:
             return Change.NONE, None
-        if resolves(j.signal, j.previous):
-            book.resolve(current["id"], Step(j.at, "resolved", j.summary, status))
+        if resolves(said.signal, said.previous):
+            book.resolve(current["id"], Step(said.at, "resolved", said.summary, status))
             return Change.RESOLVED, current["id"]
         return Change.NONE, current["id"]

@@ -37,7 +37,19 @@ class ForecastBook:
             select(forecasts)
             .where(forecasts.c.kind == kind, forecasts.c.task == task)
             .where(forecasts.c.host == host, forecasts.c.metric == metric)
-            .order_by(forecasts.c.id.desc())  # the latest written, as `latest` takes it
+            .order_by(forecasts.c.at.desc(), forecasts.c.id.desc())  # along ix_forecasts_series
+            .limit(1)
+        )
+        with reading(self.engine) as connection:
+            row = connection.execute(query).first()
+        return None if row is None else dict(row._mapping)
+
+    def of_incident(self, incident_id: int) -> dict[str, Any] | None:
+        """The latest forecast that opened, kept or resolved an incident, or None."""
+        query = (
+            select(forecasts)
+            .where(forecasts.c.incident_id == incident_id)
+            .order_by(forecasts.c.id.desc())
             .limit(1)
         )
         with reading(self.engine) as connection:
@@ -53,7 +65,8 @@ class ForecastBook:
         metrics: tuple[str, ...] = (),
     ) -> list[dict[str, Any]]:
         """The latest forecast of every series matching the filters (empty: any), ordered by
-        task, host, metric and kind."""
+        task, host, metric and kind. "Latest" is the last written (the highest id): the daemon
+        writes a series' forecasts in time order."""
         newest = select(func.max(forecasts.c.id).label("id")).group_by(
             forecasts.c.kind, forecasts.c.task, forecasts.c.host, forecasts.c.metric
         )

@@ -69,7 +69,8 @@ def _incidents_opened_in(
 ) -> list[dict[str, Any]]:
     query = (
         select(
-            incidents.c.id, incidents.c.task, incidents.c.host, incidents.c.severity,
+            incidents.c.id, incidents.c.kind, incidents.c.task, incidents.c.host,
+            incidents.c.severity,
             incidents.c.state, incidents.c.opened_at, incidents.c.acknowledged_at,
             incidents.c.resolved_at, incidents.c.respond_due, incidents.c.resolve_due,
             incidents.c.reopened,

@@ -122,7 +122,7 @@ incidents = Table(
     "incidents",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("kind", String(20), nullable=False),  # check | manual | predicted
+    Column("kind", String(20), nullable=False),  # check | manual | predicted | anomaly
     Column("task", String(200)),
     Column("host", String(200)),
     Column("title", Text, nullable=False),
@@ -277,3 +277,4 @@ Index(
     forecasts.c.kind, forecasts.c.at,
 )  # fmt: skip
 Index("ix_forecasts_at", forecasts.c.at)
+Index("ix_forecasts_incident_id", forecasts.c.incident_id)

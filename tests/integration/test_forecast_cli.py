@@ -180,7 +180,7 @@ def test_backtest_warns_early_of_a_fill_and_not_of_a_sawtooth(
     assert rotating["least_squares"]["false_warnings"] > 0, "the first day looks like a runaway"
     assert rotating["least_squares"]["method"] == "least squares"
     assert set(rotating["maintd"]) >= {"forecasts", "first_warning", "lapses", "unjudged",
-                                       "milliseconds_per_forecast"}  # fmt: skip
+                                       "seconds_per_forecast"}  # fmt: skip
 
     assert found["old1"]["readings"] == 1 and found["old1"]["maintd"]["forecasts"] == 0
 

@@ -35,9 +35,11 @@ plugin_dirs: [{PLUGINS}]
 severities:
   minor: {{respond: 1d, resolve: 7d}}
   major: {{respond: 1h, resolve: 1d}}
+defaults: {{retries: {{attempts: 0}}}}
 hosts:
   self: {{transport: local}}
-tasks:
+  gone: {{address: 127.0.0.1, port: 1}}
+TASKS
   - name: disk
     check: test_file_value
     hosts: [self]
@@ -58,18 +60,27 @@ tasks:
     params: {{path: LATENCY}}
     severity: major
     anomaly: {{metric: used_pct, direction: up, at_least: 3, of_last: 5}}
+  - name: far-disk
+    check: test_file_value
+    hosts: [gone]
+    schedule: {{every: 5m}}
+    params: {{path: VALUE}}
+    predict: {{metric: used_pct, reaches: 95, within: 14d, every: 1s,
+              prevent: {{check: test_fix_file, params: {{path: VALUE}}, before: 30d}}}}
 """
 
 
 class Fires:
     """A FireProcessor with a Forecaster, on a calendar whose plugins read numbers from files."""
 
-    def __init__(self, tmp_path: Path, ledger: Ledger) -> None:
+    def __init__(self, tmp_path: Path, ledger: Ledger, extra: str = "") -> None:
         self.value = tmp_path / "value"
         self.latency = tmp_path / "latency"
         path = tmp_path / "calendar.yaml"
         path.write_text(
-            CALENDAR.replace("VALUE", str(self.value)).replace("LATENCY", str(self.latency))
+            CALENDAR.replace("TASKS", extra + "tasks:")
+            .replace("VALUE", str(self.value))
+            .replace("LATENCY", str(self.latency))
         )
         loaded, catalog = load_checked(path)
         calendar = loaded.calendar
@@ -86,17 +97,17 @@ class Fires:
     def _wake(self) -> None:
         self.woken += 1
 
-    def fire(self, task: str, value: float) -> None:
-        (self.value if task == "disk" else self.latency).write_text(f"{value}\n")
+    def fire(self, task: str, value: float, host: str = "self") -> None:
+        (self.latency if task == "latency" else self.value).write_text(f"{value}\n")
         at = datetime.now(UTC)
-        self.processor.run_fire(self.site, self.site.planner.tasks[task], "self", at, "schedule")
+        self.processor.run_fire(self.site, self.site.planner.tasks[task], host, at, "schedule")
 
-    def seed(self, task: str, readings: list[tuple[datetime, float]]) -> None:
+    def seed(self, task: str, readings: list[tuple[datetime, float]], host: str = "self") -> None:
         """Readings recorded before the test's runs (one run row holds them all)."""
-        claim = self.ledger.claim(FireKey(task, "self", readings[0][0] - timedelta(hours=1)), "x")
+        claim = self.ledger.claim(FireKey(task, host, readings[0][0] - timedelta(hours=1)), "x")
         assert claim is not None
         rows = [
-            {"run_id": claim.id, "task": task, "host": "self", "name": "used_pct",
+            {"run_id": claim.id, "task": task, "host": host, "name": "used_pct",
              "value": value, "unit": "%", "at": at}
             for at, value in readings
         ]  # fmt: skip
@@ -164,6 +175,13 @@ def test_a_predicted_breach_opens_an_incident_runs_prevention_and_resolves_after
     assert fires.value.read_text().strip() == "0"
     # The check incident of the task is a different story: none was opened.
     assert fires.book.current("disk", "self") is None
+    # Still filling at the next forecast: it warns again, but the one attempt is spent.
+    time.sleep(1.05)
+    fires.fire("disk", 72.3)
+    assert fires.forecasts.latest()[0]["signal"] == "warn"
+    assert fires.value.read_text().strip() == "72.3"
+    steps = [step["kind"] for step in fires.book.timeline(incident["id"])]
+    assert steps == ["opened", "prevention-started", "prevention"]
 
     # After the cleanup the readings stay low: three hours later, the forecast sees a reset and
     # too little history since to say anything but "fixed". Two such forecasts in a row
@@ -183,7 +201,7 @@ def test_a_predicted_breach_opens_an_incident_runs_prevention_and_resolves_after
     assert resolved["state"] == "resolved"
     # The prevention was not run again for the same incident.
     assert [s["kind"] for s in fires.book.timeline(incident["id"])].count("prevention") == 1
-    assert len(fires.forecasts.of_series("threshold", "disk", "self", "used_pct")) == 3
+    assert len(fires.forecasts.of_series("threshold", "disk", "self", "used_pct")) == 4
 
 
 def test_forecasts_are_made_at_most_every_predict_every(fires: Fires) -> None:
@@ -264,3 +282,83 @@ def test_a_warning_soon_after_resolution_reopens_the_same_incident(fires: Fires)
     # The check incidents of the pair are not these.
     assert fires.book.current("disk", "self") is None
     assert fires.book.current("disk", "self", "predicted")["id"] == second
+
+
+def test_a_prevention_waits_out_a_freeze_on_disruptive_work_without_spending_its_try(
+    tmp_path: Path, store_url: str, open_ledger: Opener
+) -> None:
+    today = datetime.now(UTC).date()
+    freeze = (f"blackouts: [{{name: freeze, from: {today}, to: {today + timedelta(days=1)}, "
+              "applies_to: disruptive}]\n")  # fmt: skip
+    fires = Fires(tmp_path, open_ledger(store_url), extra=freeze)
+    try:
+        now = datetime.now(UTC)
+        fires.seed("disk", filling(now, start=60, per_day=4, days=3))
+        fires.fire("disk", 72.1)  # the check itself is no disruptive work: it runs
+        (incident,) = fires.book.listing()
+        assert fires.book.get(incident["id"])["remediations"] == 0
+        assert [step["kind"] for step in fires.book.timeline(incident["id"])] == ["opened"]
+        assert fires.value.read_text().strip() == "72.1"  # nothing deleted in the freeze
+        # After the freeze (a forecast two days on), the prevention runs.
+        disk = fires.site.planner.tasks["disk"]
+        time.sleep(1.05)
+        fires.forecaster.after_run(fires.site, disk, "self", now=now + timedelta(days=2))
+        assert fires.book.get(incident["id"])["remediations"] == 1
+        assert fires.value.read_text().strip() == "0"
+    finally:
+        fires.close()
+
+
+def test_a_run_that_never_reached_its_plugin_is_not_judged(fires: Fires) -> None:
+    now = datetime.now(UTC)
+    fires.seed("far-disk", filling(now, start=60, per_day=4, days=3), host="gone")
+    fires.fire("far-disk", 72.1, host="gone")  # nothing listens on port 1
+    run = fires.ledger.history(limit=1)[0]  # the newest: the fire, not the seeded readings' row
+    assert (run["host"], run["status"]) == ("gone", "UNREACHABLE")
+    # No forecast from a run that measured nothing, so no predicted incident and no prevention
+    # tried on a dead host (the failure itself is the responder's, absent from this harness).
+    assert fires.forecasts.latest() == []
+    assert fires.book.listing() == []
+    assert fires.value.read_text().strip() == "72.1"
+
+
+def test_incidents_of_series_the_calendar_stops_watching_are_resolved(fires: Fires) -> None:
+    now = datetime.now(UTC)
+    fires.seed("disk", filling(now, start=60, per_day=4, days=3))
+    fires.fire("disk", 72.1)
+    (incident,) = fires.book.listing()
+    calendar = fires.site.calendar
+
+    def site_where_disk(**changes: object) -> Site:
+        tasks = [task.model_copy(update=changes) if task.name == "disk" else task
+                 for task in calendar.tasks]  # fmt: skip
+        changed = calendar.model_copy(update={"tasks": tasks})
+        return Site(changed, Planner(changed), fires.site.runner)
+
+    assert fires.forecaster.reconcile(fires.site) == 0  # still watched: left alone
+    predict = calendar.tasks[0].predict
+    assert predict is not None
+    renamed = site_where_disk(predict=predict.model_copy(update={"metric": "inodes_used_pct"}))
+    assert fires.forecaster.reconcile(renamed) == 1
+    resolved = fires.book.get(incident["id"])
+    assert resolved["state"] == "resolved"
+    (last,) = fires.book.timeline(incident["id"])[-1:]
+    assert last["text"] == "no longer forecast: disk now watches inodes_used_pct, not used_pct"
+    # A predict: removed from the task resolves it the same way.
+    time.sleep(1.05)
+    fires.fire("disk", 72.2)
+    (again,) = fires.book.listing()
+    assert fires.forecaster.reconcile(site_where_disk(predict=None)) == 1
+    assert "no task disk with `predict:`" in fires.book.timeline(again["id"])[-1]["text"]
+
+
+def test_an_anomaly_judgement_without_a_new_reading_holds(fires: Fires) -> None:
+    now = datetime.now(UTC)
+    usual = [(now - timedelta(minutes=5 * i), 50.0 + (i % 5) * 0.4) for i in range(1, 800)]
+    fires.seed("latency", usual[::-1])
+    fires.fire("latency", 50.5)
+    latency = fires.site.planner.tasks["latency"]
+    fires.forecaster.after_run(fires.site, latency, "self")  # the same readings again
+    first, second = fires.forecasts.of_series("anomaly", "latency", "self", "used_pct")
+    assert (first["signal"], second["signal"]) == ("clear", "hold")
+    assert first["fitted_to"] == second["fitted_to"]  # the latest reading judged

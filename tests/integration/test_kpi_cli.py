@@ -223,3 +223,28 @@ def test_postmortem_of_an_unknown_incident_is_a_usage_error(database: Path) -> N
     group = MaintdGroup(commands={"postmortem": postmortem})
     result = invoke(group, database, "postmortem", "999")
     assert result.exit_code == 2 and "no incident 999" in result.output
+
+
+def test_a_forecast_warning_after_a_fix_is_not_counted_as_its_relapse(tmp_path: Path) -> None:
+    path = tmp_path / "maintd.db"
+    ledger = open_store(str(path))
+    book = IncidentBook(ledger.engine)
+    start = datetime.now(UTC) - 20 * DAY
+    fixed = opened(book, "disk", "db1", "critical", Step(start, "opened", "DISK CRITICAL"))
+    book.resolve(fixed, Step(start + HOUR, "resolved", "DISK OK", "OK"))
+    book.open(kind="predicted", task="disk", host="db1", title="disk on db1: forecast",
+              severity="minor", step=Step(start + DAY, "opened", "reaches 95 in 9 d"))  # fmt: skip
+    ledger.close()
+    result = invoke(kpi, path, "--since", "30d", "--format", "json")
+    assert result.exit_code == 0, result.output
+    fix = json.loads(result.stdout)["first_time_fix"]
+    assert (fix["fixed"], fix["resolved"]) == (1, 1)
+    # The same opening as a check incident is a relapse.
+    ledger = open_store(str(path))
+    IncidentBook(ledger.engine).open(
+        kind="check", task="disk", host="db1", title="disk on db1: CRITICAL", severity="critical",
+        step=Step(start + 2 * DAY, "opened", "DISK CRITICAL"),
+    )  # fmt: skip
+    ledger.close()
+    relapse = json.loads(invoke(kpi, path, "--since", "30d", "--format", "json").stdout)
+    assert relapse["first_time_fix"]["fixed"] == 0

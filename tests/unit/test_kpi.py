@@ -37,7 +37,8 @@ def run(
 
 
 def incident(number: int, opened: datetime = SINCE + DAY, **values: Any) -> dict[str, Any]:
-    row = {"id": number, "task": "disk", "host": "db1", "severity": "critical", "state": "open",
+    row = {"id": number, "kind": "check", "task": "disk", "host": "db1", "severity": "critical",
+           "state": "open",
            "opened_at": opened, "acknowledged_at": None, "resolved_at": None,
            "respond_due": None, "resolve_due": None, "reopened": 0}  # fmt: skip
     row.update(values)

@@ -63,6 +63,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_forecasts_series", "forecasts", ["task", "host", "metric", "kind", "at"])
     op.create_index("ix_forecasts_at", "forecasts", ["at"])
+    op.create_index("ix_forecasts_incident_id", "forecasts", ["incident_id"])
 
 
 def downgrade() -> None:
