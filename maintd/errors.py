@@ -2,7 +2,8 @@
 
     MaintdError                 exit 1: something went wrong that is not the user's input
     ├── UsageError              exit 2: a bad command-line argument
-    └── ConfigError             exit 2: a calendar that does not load; carries every Problem found
+    ├── ConfigError             exit 2: a calendar that does not load; carries every Problem found
+    └── EndpointError           exit 1: the HTTP endpoint cannot listen on its address
 
 The CLI catches ``MaintdError`` once, prints ``show()`` to stderr and exits with ``exit_code``;
 anything else escaping is a bug and keeps its traceback. Third-party exceptions are translated
@@ -91,6 +92,11 @@ class ConfigError(MaintdError):
         lines = [str(problem) for problem in self.problems]
         lines.append(f"maintd: {self}")
         return "\n".join(lines)
+
+
+class EndpointError(MaintdError):
+    """The daemon's HTTP endpoint cannot listen where the calendar says (the port is taken,
+    the address is not this machine's). The daemon reports it and runs on without it."""
 
 
 def _problem_order(problem: Problem) -> tuple[str, int, int, str]:

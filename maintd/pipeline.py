@@ -3,7 +3,8 @@
     planner decides ──▶ ledger claims the row ──▶ runner executes ──▶ parse ──▶ ledger completes
                                                                                ├──▶ maintenance log
                                                                                ├──▶ incidents
-                                                                               └──▶ forecasts
+                                                                               ├──▶ forecasts
+                                                                               └──▶ metrics
 
 ``FireProcessor`` is what the daemon's scheduler calls for every scheduled time, so that each
 one ends as exactly one row; the parse step is ``results.interpret``.
@@ -36,6 +37,9 @@ DEFAULT_SEVERITY = "warning"  # for a calendar that names no severity at all
 REMEDIABLE_EVENTS = (Kind.OPENED, Kind.REOPENED, Kind.CHANGED)
 REMEDIABLE_STATUSES = (Status.WARNING, Status.CRITICAL, Status.UNKNOWN)
 PLUGIN_VERDICTS = (Status.OK, *REMEDIABLE_STATUSES)
+# A fire's row was written: task, host, status, seconds its check ran (None: it did not run),
+# when. The daemon's metrics count these.
+Recorded = Callable[[str, str, Status, float | None, datetime], None]
 
 
 @dataclass
@@ -104,6 +108,9 @@ class FireProcessor:
         self.on_incident: Callable[[], None] = _nothing  # an incident changed: wake the desk
         # A run of a task with `predict:` or `anomaly:` was recorded: judge its series.
         self.after_measuring: Callable[[Site, Task, str], None] | None = None
+        self.after_recording: Recorded | None = None
+        # The scheduler handed a fire over this many seconds after its scheduled time.
+        self.on_lateness: Callable[[float], None] | None = None
         self.stopping = threading.Event()
         self.running = 0
         self._count_lock = threading.Lock()
@@ -119,6 +126,7 @@ class FireProcessor:
         for instant in earlier:
             self.record(task.name, host, instant, Status.MISSED, "maintd fell behind")
         lateness = _now() - latest
+        self._late(lateness)
         if lateness > site.grace(task):
             reason = f"started {lateness.total_seconds():.0f}s late (grace {site.grace(task)})"
             self.record(task.name, host, latest, Status.MISSED, reason)
@@ -149,6 +157,7 @@ class FireProcessor:
                 self.log.run(at, status.value, f"{task}@{host}", reason, None)
                 if respond:
                     self.respond(Result(task, host, status, reason, at))
+                self._recorded(task, host, status, None, _now())
         except Exception:
             log.exception("could not record %s@%s at %s", task, host, at.isoformat())
 
@@ -214,6 +223,7 @@ class FireProcessor:
                 status = self._complete(claim, host_run)
             except Exception as error:
                 self.ledger.complete(claim, Outcome(Status.ERROR, f"maintd failed: {error}"))
+                self._recorded(task.name, host, Status.ERROR, None, _now())
                 raise
             # Only the plugin's own verdict measured anything: an unreachable host or a timeout
             # leaves the series as it was, and a prevention on a dead host would spend its try.
@@ -263,7 +273,26 @@ class FireProcessor:
         job = f"{host_run.task}@{host_run.host}"
         self.log.run(finished, result.status.value, job, result.summary, raw.duration)
         self.respond(Result(host_run.task, host_run.host, result.status, result.summary, finished))
+        self._recorded(host_run.task, host_run.host, result.status, raw.duration, finished)
         return result.status
+
+    def _recorded(
+        self, task: str, host: str, status: Status, duration: float | None, at: datetime
+    ) -> None:
+        if self.after_recording is None:
+            return
+        try:
+            self.after_recording(task, host, status, duration, at)
+        except Exception:  # counting a fire must never cost it its row
+            log.exception("could not count the fire of %s@%s", task, host)
+
+    def _late(self, lateness: timedelta) -> None:
+        if self.on_lateness is None:
+            return
+        try:
+            self.on_lateness(lateness.total_seconds())
+        except Exception:  # measuring the scheduler must never cost a fire its row
+            log.exception("could not record the scheduler's lag")
 
 
 def _now() -> datetime:

@@ -4,7 +4,8 @@ Start: load and check the calendar, open (and migrate) the store, mark this node
 INTERRUPTED, record or run the fires that fell due while it was down (by each task's catch-up
 policy), then schedule every (task, host). Reload: a new calendar is validated first and only
 then replaces the old one; jobs that did not change are kept. Stop: no new fires, running ones
-get a grace period, whatever is still running is recorded INTERRUPTED.
+get a grace period, whatever is still running is recorded INTERRUPTED. The HTTP endpoint
+(/metrics, /healthz, /readyz) follows the calendar's `http:` through all three.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from maintd import __version__, web
 from maintd.config.model import Calendar
 from maintd.config.types import EnvSecret, FileSecret
-from maintd.errors import ConfigError
+from maintd.errors import ConfigError, EndpointError
 from maintd.execute import Runner
 from maintd.forecasting import Forecaster
 from maintd.pipeline import FireProcessor, Site
@@ -42,6 +44,7 @@ from maintd.store import (
     apply_retention,
     checkpoint,
     open_store,
+    status_queries,
 )
 
 log = logging.getLogger("maintd.service")
@@ -79,6 +82,10 @@ class MaintenanceService:
         self.forecaster: Forecaster | None = None
         self.catch_up_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="maintd-late")
         self.last_retention = 0.0
+        self.scheduling = False  # the scheduler has started taking fires
+        self.fire_workers = 0
+        self.run_metrics = web.RunMetrics()
+        self.http = web.HttpEndpoint(self._pages())
 
     def start(self) -> str:
         """Bring the service up; return the READY status. Raises ConfigError for a bad
@@ -87,15 +94,19 @@ class MaintenanceService:
         site = self._site(*first) if first else self._load_site(None)
         self.ledger = open_store(self.settings.database)
         maintenance_log = MaintenanceLog(self.settings.log_dir, site.calendar.zone)
+        self._follow_http(site.calendar, maintenance_log)  # /readyz says what is not up yet
         interrupted = self.ledger.interrupt_running("maintd stopped while this check ran")
         self.processor = FireProcessor(site, self.ledger, maintenance_log)
         self.processor.responder = self._responder()
+        self._start_metrics(site)
         self._start_response(site, maintenance_log)
         limits = site.calendar.defaults.concurrency
+        self.fire_workers = limits.total
         self.scheduler = Scheduler(self.processor.handle, self.processor.dropped, limits.total)
         caught_up = self._catch_up(site)
         changes = self.scheduler.apply(site.calendar, site.planner)
         self.scheduler.start()
+        self.scheduling = True
         release_free_memory()
         maintenance_log.event(
             f"started: {changes.added} jobs from {self.settings.calendar}, "
@@ -119,6 +130,8 @@ class MaintenanceService:
             self.desk.configure(site.calendar, site.planner)
         self._reconcile_forecasts(site)
         changes = self.scheduler.apply(site.calendar, site.planner)
+        self.run_metrics.retain_pairs(_pairs(site))
+        self._follow_http(site.calendar, self.processor.log)
         release_free_memory()
         self.processor.log.event(
             f"reload applied: {changes.added} jobs added or changed, {changes.removed} removed, "
@@ -139,6 +152,7 @@ class MaintenanceService:
         self.scheduler.shutdown(wait=False)
         self.catch_up_pool.shutdown(wait=False, cancel_futures=True)
         interrupted = self.ledger.interrupt_running("maintd stopped before the check finished")
+        self.http.stop()
         if self.desk is not None and self.notifier is not None:
             self.desk.stop()
             self.notifier.stop()  # what is still queued is sent after the next start
@@ -183,6 +197,72 @@ class MaintenanceService:
                     f"closed incidents and {pruned.forecasts} old forecasts removed"
                 )
         checkpoint(self.ledger.engine)
+
+    def _start_metrics(self, site: Site) -> None:
+        """Feed the endpoint's metrics from every recorded fire, starting from the last
+        successes in the ledger (so a restart does not make every check look overdue)."""
+        assert self.ledger is not None and self.processor is not None  # noqa: S101
+        self.run_metrics.remember_successes(status_queries.last_successes(self.ledger.engine))
+        self.run_metrics.retain_pairs(_pairs(site))
+        self.processor.after_recording = self.run_metrics.observe_run
+        self.processor.on_lateness = self.run_metrics.observe_lag
+
+    def _follow_http(self, calendar: Calendar, maintenance_log: MaintenanceLog) -> None:
+        """Serve the endpoint where the calendar's `http.listen` says, move it, or stop it. An
+        address it cannot listen on is reported; the daemon runs on without the endpoint (a
+        reload tries again)."""
+        listen = calendar.http.listen if calendar.http else None
+        previous = self.http.listen
+        try:
+            changed = self.http.follow(listen)
+        except EndpointError as error:
+            log.error("%s; running without the HTTP endpoint", error)
+            maintenance_log.event(f"HTTP endpoint off: {error}")
+            return
+        if changed and listen is not None:
+            log.info("HTTP endpoint on http://%s (/metrics, /healthz, /readyz)", listen)
+            maintenance_log.event(f"HTTP endpoint on {listen}")
+        elif changed:
+            log.info("HTTP endpoint on %s stopped (no http: in the calendar)", previous)
+            maintenance_log.event(f"HTTP endpoint on {previous} stopped (no http: in the calendar)")
+
+    def _pages(self) -> dict[str, web.Page]:
+        """The endpoint's pages, reading the daemon only through these callables."""
+        readings = web.Readings(
+            open_incidents=self._open_incidents,
+            running_checks=lambda: self.processor.running if self.processor else 0,
+            ssh_connections=self._ssh_connections,
+            fire_workers=lambda: self.fire_workers,
+        )
+        metrics = web.MetricsPage(
+            self.run_metrics, readings, version=__version__, started_at=time.time()
+        )
+        readiness = {
+            "store": self._store_problem,
+            "calendar": lambda: None if self.processor else "not loaded yet",
+            "scheduler": self._scheduler_problem,
+        }
+        return web.build_pages(metrics, self.heartbeat_age, readiness)
+
+    def _open_incidents(self) -> dict[str, int]:
+        """Open incidents by severity; every severity of the calendar is there, 0 or more."""
+        if self.ledger is None or self.processor is None:
+            return {}
+        counts = status_queries.open_incidents_by_severity(self.ledger.engine)
+        return dict.fromkeys(self.processor.site.calendar.severities, 0) | counts
+
+    def _ssh_connections(self) -> int:
+        return self.processor.site.runner.ssh.open_connections() if self.processor else 0
+
+    def _store_problem(self) -> str | None:
+        if self.ledger is None:
+            return "not open yet"
+        return status_queries.probe_reading(self.ledger.engine)
+
+    def _scheduler_problem(self) -> str | None:
+        if self.processor is not None and self.processor.stopping.is_set():
+            return "stopping"
+        return None if self.scheduling else "not started yet"
 
     def _start_response(self, site: Site, maintenance_log: MaintenanceLog) -> None:
         """Start the notification queue and the response desk; disruptive runs get silences,
@@ -269,3 +349,9 @@ class MaintenanceService:
             f"catch-up: {counts[Action.RUN]} run, {counts[Action.MISSED]} missed, "
             f"{counts[Action.SKIPPED]} skipped"
         )
+
+
+def _pairs(site: Site) -> set[tuple[str, str]]:
+    """Every (task, host) the calendar schedules."""
+    planner = site.planner
+    return {(task.name, host) for task in site.calendar.tasks for host in planner.hosts[task.name]}

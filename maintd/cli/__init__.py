@@ -9,7 +9,18 @@ from typing import Any
 import click
 
 from maintd import __version__
-from maintd.cli import calendar, checks, daemon, forecast, hosts, incidents, kpi, ledger, silence
+from maintd.cli import (
+    calendar,
+    checks,
+    daemon,
+    forecast,
+    hosts,
+    incidents,
+    kpi,
+    ledger,
+    log,
+    silence,
+)
 from maintd.cli.options import config_option
 from maintd.errors import MaintdError
 
@@ -47,6 +58,7 @@ cli.add_command(incidents.incidents)
 cli.add_command(kpi.kpi)
 cli.add_command(forecast.forecast)
 cli.add_command(silence.silence)
+cli.add_command(log.log)
 
 
 def main() -> None:

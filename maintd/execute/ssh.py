@@ -104,7 +104,9 @@ class SshPool:
     def retarget(self, targets: dict[str, HostTarget]) -> None:
         """Take the hosts of a reloaded calendar: a host whose settings changed reconnects
         on its next check; unchanged ones keep their connection."""
-        for name, slot in list(self._slots.items()):
+        with self._slots_lock:
+            named = list(self._slots.items())
+        for name, slot in named:
             if targets.get(name) != self.targets.get(name):
                 slot.stale = True
         self.targets = targets
@@ -127,7 +129,7 @@ class SshPool:
         """Close connections unused for ``idle_seconds``; return how many were closed."""
         closed = 0
         now = time.monotonic()
-        for slot in list(self._slots.values()):
+        for slot in self._all_slots():
             busy = slot.in_flight > 0
             if slot.transport is not None and not busy and now - slot.last_used > idle_seconds:
                 with slot.lock:
@@ -137,12 +139,18 @@ class SshPool:
 
     def open_connections(self) -> int:
         """How many hosts have a connection open now."""
-        return sum(1 for slot in self._slots.values() if slot.transport is not None)
+        return sum(1 for slot in self._all_slots() if slot.transport is not None)
 
     def close(self) -> None:
         """Close every connection."""
-        for slot in list(self._slots.values()):
+        for slot in self._all_slots():
             self._drop(slot)
+
+    def _all_slots(self) -> list[_Slot]:
+        """A snapshot of the slots: a fire thread may add a host's slot meanwhile, and walking
+        the dict itself would then fail ("dictionary changed size during iteration")."""
+        with self._slots_lock:
+            return list(self._slots.values())
 
     def _slot(self, target: HostTarget) -> _Slot:
         with self._slots_lock:
@@ -201,7 +209,7 @@ class SshPool:
     def _make_room(self) -> None:
         if self.open_connections() < self.max_connections:
             return
-        idle = [slot for slot in self._slots.values() if slot.transport is not None]
+        idle = [slot for slot in self._all_slots() if slot.transport is not None]
         idle.sort(key=lambda slot: slot.last_used)
         for slot in idle[: max(1, len(idle) // 10)]:
             if slot.lock.acquire(blocking=False):

@@ -12,7 +12,9 @@ when the day changes or when someone removed or renamed it.
 from __future__ import annotations
 
 import os
+import re
 import threading
+from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import TextIO
@@ -80,3 +82,40 @@ def _moved(file: TextIO, path: Path) -> bool:
         return True
     opened = os.fstat(file.fileno())
     return (named.st_ino, named.st_dev) != (opened.st_ino, opened.st_dev)
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One line of a day's file, read back: a run (``job`` "task@host", ``duration`` in seconds
+    or None) or an EVENT (``job`` None)."""
+
+    at: datetime
+    status: str
+    job: str | None
+    duration: float | None
+    text: str
+
+
+# `run` writes: time, 2 spaces, status padded to 11, space, task@host, 2 spaces, the duration
+# right-aligned in 7 ("1.93s", or blank; longer ones push on), 2 spaces, the summary.
+_RUN = re.compile(
+    r"(?P<at>\S+)  (?P<status>[A-Z]+) +(?P<job>\S+)  (?P<took> *(?:[\d.]+s)?)  (?P<text>.*)"
+)
+_EVENT = re.compile(r"(?P<at>\S+)  EVENT +(?P<text>.*)")
+
+
+def parse_line(line: str) -> LogEntry | None:
+    """A line as ``run`` and ``event`` wrote it, or None for anything else (a line cut short
+    by a crash, text a person added)."""
+    line = line.rstrip("\n")
+    try:
+        if event := _EVENT.fullmatch(line):
+            return LogEntry(datetime.fromisoformat(event["at"]), "EVENT", None, None, event["text"])
+        if run := _RUN.fullmatch(line):
+            took = run["took"].strip().removesuffix("s")
+            duration = float(took) if took else None
+            return LogEntry(datetime.fromisoformat(run["at"]), run["status"], run["job"], duration,
+                            run["text"])  # fmt: skip
+    except ValueError:
+        return None
+    return None
