@@ -19,6 +19,7 @@ from maintd.cli import (
     kpi,
     ledger,
     log,
+    report,
     silence,
 )
 from maintd.cli.options import config_option
@@ -58,6 +59,7 @@ cli.add_command(incidents.incidents)
 cli.add_command(kpi.kpi)
 cli.add_command(forecast.forecast)
 cli.add_command(silence.silence)
+cli.add_command(report.report)
 cli.add_command(log.log)
 
 

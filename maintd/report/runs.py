@@ -1,0 +1,166 @@
+"""What the ledger says about a period: runs counted by status per task and per host, the worst
+status of each task on each local day (the heat-map), and the failures people should read.
+
+Takes the ledger's rows as plain dicts (``maintd.store.report_queries``); returns frozen
+values. Pure.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from maintd.status import Status
+
+Row = Mapping[str, Any]
+
+# The worst first, for a heat-map cell that held several runs: a check that could not run is
+# worse than a WARNING (nobody knows what it would have said), and maintenance that never
+# happened (MISSED, INTERRUPTED) worse than a WARNING too. A skipped fire was planned that way.
+WORST_FIRST = (
+    Status.CRITICAL, Status.UNREACHABLE, Status.TIMEOUT, Status.ERROR, Status.UNKNOWN,
+    Status.MISSED, Status.INTERRUPTED, Status.WARNING, Status.OK, Status.RUNNING, Status.SKIPPED,
+)  # fmt: skip
+STATUS_TO_RANK = {status.value: rank for rank, status in enumerate(WORST_FIRST)}
+FAILING = (
+    Status.WARNING, Status.CRITICAL, Status.UNKNOWN, Status.TIMEOUT, Status.UNREACHABLE,
+    Status.ERROR, Status.INTERRUPTED,
+)  # fmt: skip
+SUMMARY_LIMIT = 200
+OUTPUT_LINES = 6
+OUTPUT_LIMIT = 600
+ELLIPSIS = "…"
+
+
+@dataclass(frozen=True)
+class StatusCounts:
+    """How many runs of one task (or on one host) ended in each status, in ``Status`` order."""
+
+    name: str
+    counts: tuple[tuple[str, int], ...]
+
+    @property
+    def total(self) -> int:
+        """All its runs."""
+        return sum(count for _, count in self.counts)
+
+    def count(self, status: str) -> int:
+        """Its runs that ended in ``status``."""
+        return dict(self.counts).get(status, 0)
+
+
+def count_statuses(rows: Iterable[Row], key: str) -> tuple[StatusCounts, ...]:
+    """Runs counted by status for each value of ``key`` ("task" or "host"), sorted by name."""
+    grouped: dict[str, Counter[str]] = defaultdict(Counter)
+    for row in rows:
+        grouped[row[key]][row["status"]] += 1
+    return tuple(StatusCounts(name, _in_status_order(grouped[name])) for name in sorted(grouped))
+
+
+def statuses_seen(tables: Iterable[StatusCounts]) -> list[str]:
+    """The statuses that occur in ``tables``, in ``Status`` order: the columns worth showing."""
+    seen = {status for table in tables for status, _ in table.counts}
+    return [status.value for status in Status if status.value in seen]
+
+
+@dataclass(frozen=True)
+class HeatCell:
+    """One task on one local day: its worst status (None: no runs) and the counts behind it."""
+
+    task: str
+    day: date
+    worst: str | None
+    counts: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True)
+class HeatMap:
+    """The worst status of each task on each day; ``cells`` row by row (task), then by day."""
+
+    tasks: tuple[str, ...]
+    days: tuple[date, ...]
+    cells: tuple[HeatCell, ...]
+
+    def row(self, task: str) -> tuple[HeatCell, ...]:
+        """The cells of ``task``, oldest day first."""
+        index = self.tasks.index(task)
+        width = len(self.days)
+        return self.cells[index * width : (index + 1) * width]
+
+
+def build_heatmap(
+    rows: Iterable[Row],
+    tasks: Sequence[str],
+    days: Sequence[date],
+    day_of: Callable[[datetime], date],
+) -> HeatMap:
+    """The heat-map of ``tasks`` (any task of ``rows`` not among them is added after them)
+    over ``days``; ``day_of`` gives a run's local day from its scheduled time."""
+    grouped: dict[tuple[str, date], Counter[str]] = defaultdict(Counter)
+    names = list(dict.fromkeys(tasks))
+    for row in rows:
+        if row["task"] not in names:
+            names.append(row["task"])
+        grouped[(row["task"], day_of(row["scheduled_for"]))][row["status"]] += 1
+    cells = []
+    for task in names:
+        for day in days:
+            counts = grouped.get((task, day), Counter())
+            cells.append(HeatCell(task, day, worst_status(counts), _in_status_order(counts)))
+    return HeatMap(tuple(names), tuple(days), tuple(cells))
+
+
+def worst_status(statuses: Iterable[str]) -> str | None:
+    """The worst of ``statuses`` by ``WORST_FIRST`` (an unknown word ranks last), None for none."""
+    return min(statuses, key=lambda status: STATUS_TO_RANK.get(status, len(WORST_FIRST)),
+               default=None)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A run that did not end OK, with what it said, cut to a readable length."""
+
+    task: str
+    host: str
+    scheduled_for: datetime
+    status: str
+    summary: str
+    output: str
+    reason: str | None
+    duration: float | None
+    exit_code: int | None
+
+
+def shape_failure(row: Row) -> Failure:
+    """A failing run's row as a ``Failure``: its summary on one line (``SUMMARY_LIMIT``
+    characters) and the first ``OUTPUT_LINES`` lines of the long output after it (at most
+    ``OUTPUT_LIMIT`` characters), each cut marked with an ellipsis."""
+    summary = " ".join((row["summary"] or "").split())
+    output_lines = (row["output"] or "").strip().splitlines()
+    output = "\n".join(line.rstrip() for line in output_lines[:OUTPUT_LINES])
+    if len(output_lines) > OUTPUT_LINES:
+        output += "\n" + ELLIPSIS
+    return Failure(
+        task=row["task"],
+        host=row["host"],
+        scheduled_for=row["scheduled_for"],
+        status=row["status"],
+        summary=truncate(summary, SUMMARY_LIMIT),
+        output=truncate(output, OUTPUT_LIMIT),
+        reason=row["reason"],
+        duration=row["duration"],
+        exit_code=row["exit_code"],
+    )
+
+
+def truncate(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, the cut marked with an ellipsis."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + ELLIPSIS
+
+
+def _in_status_order(counts: Mapping[str, int]) -> tuple[tuple[str, int], ...]:
+    order = {status.value: index for index, status in enumerate(Status)}
+    return tuple(sorted(counts.items(), key=lambda item: (order.get(item[0], len(order)), item[0])))
