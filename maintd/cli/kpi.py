@@ -3,20 +3,18 @@ incidents were answered and fixed, whether the fixes held and the backups were v
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import click
 
 from maintd.cli.options import config_option, format_option, parse_when
 from maintd.cli.output import format_local, print_json, print_table
 from maintd.cli.paths import database_option, open_records
-from maintd.config import Calendar
 from maintd.config.types import format_duration
 from maintd.errors import UsageError
 from maintd.report import kpi as report
+from maintd.report.kpi_json import find_backup_tasks, kpis_json
 from maintd.store import kpi_queries
 
 DEFAULT_PERIOD = timedelta(days=30)
@@ -61,43 +59,6 @@ def kpi(
     print_table(COLUMNS, table_rows(kpis))
 
 
-def find_backup_tasks(calendar: Calendar | None, runs: Iterable[dict[str, Any]]) -> set[str]:
-    """The backup tasks: those running a ``backup_*`` plugin; without a calendar to say, the
-    tasks whose name contains "backup"."""
-    if calendar is not None:
-        return {task.name for task in calendar.tasks if (task.check or "").startswith("backup_")}
-    return {run["task"] for run in runs if "backup" in run["task"]}
-
-
-def kpis_json(kpis: report.Kpis, zone: tzinfo) -> dict[str, Any]:
-    """The JSON object: each KPI with its counts; times in ``zone`` with their offset,
-    durations in seconds, percentages rounded to 0.01 (the counts are exact)."""
-    return {
-        "since": kpis.since.astimezone(zone),
-        "until": kpis.until.astimezone(zone),
-        "incidents_opened": kpis.incidents_opened,
-        "planned_on_time": _share_json(kpis.planned_on_time, "on_time", "due", "missed"),
-        "mtta": _mean_json(kpis.acknowledge, "acknowledged"),
-        "mttr": _mean_json(kpis.resolve, "resolved"),
-        "on_time_response": _deadline_json(kpis.response),
-        "on_time_resolution": _deadline_json(kpis.resolution),
-        "first_time_fix": {
-            **_share_json(kpis.first_time_fix, "fixed", "resolved", "reopened"),
-            "pending": kpis.first_time_fix.pending,
-        },
-        "backup_verified": _share_json(kpis.backup_verified, "ok", "ran", "failed"),
-        "by_severity": [
-            {
-                "severity": times.severity,
-                "opened": times.opened,
-                "mtta": _mean_json(times.acknowledge, "acknowledged"),
-                "mttr": _mean_json(times.resolve, "resolved"),
-            }
-            for times in kpis.by_severity
-        ],
-    }
-
-
 def table_rows(kpis: report.Kpis) -> list[list[str]]:
     """One row per KPI: its name, its value (``—`` without data) and the counts behind it."""
     opened = kpis.incidents_opened
@@ -131,19 +92,3 @@ def _mean_row(name: str, mean: report.Mean, basis: str) -> list[str]:
     if mean.seconds is None:
         return [name, NO_DATA, f"0 {basis}"]
     return [name, format_duration(timedelta(seconds=mean.seconds)), f"{mean.count} {basis}"]
-
-
-def _share_json(share: report.Share, part: str, whole: str, missed: str) -> dict[str, Any]:
-    return {"pct": _rounded(share.pct), part: share.part, whole: share.whole, missed: share.missed}
-
-
-def _deadline_json(share: report.Share) -> dict[str, Any]:
-    return {**_share_json(share, "on_time", "judged", "late"), "pending": share.pending}
-
-
-def _mean_json(mean: report.Mean, count: str) -> dict[str, Any]:
-    return {"seconds": _rounded(mean.seconds), count: mean.count}
-
-
-def _rounded(value: float | None) -> float | None:
-    return None if value is None else round(value, 2)

@@ -14,7 +14,6 @@ from pathlib import Path
 import click
 
 from maintd import __version__
-from maintd.cli import kpi as kpi_command
 from maintd.cli.options import config_option, parse_moment, resolve_calendar_path
 from maintd.cli.output import to_json_value
 from maintd.cli.paths import database_option, open_records
@@ -23,6 +22,7 @@ from maintd.errors import UsageError
 from maintd.report import content, document, html, markdown
 from maintd.report import kpi as report_kpi
 from maintd.report.content import ReportData
+from maintd.report.kpi_json import find_backup_tasks, kpis_json
 from maintd.report.period import Length, Period, resolve_period
 from maintd.report.texts import LANGUAGES, Texts
 from maintd.store import Ledger, kpi_queries
@@ -100,7 +100,7 @@ def gather(ledger: Ledger, calendar: Calendar, period: Period, now: datetime) ->
     )  # fmt: skip
     kpis = report_kpi.compute_kpis(
         runs=rows.runs, incidents=rows.incidents, steps=rows.steps,
-        backup_tasks=kpi_command.find_backup_tasks(calendar, rows.runs),
+        backup_tasks=find_backup_tasks(calendar, rows.runs),
         since=period.start, until=period.end, now=now,
     )  # fmt: skip
     return content.gather_report(ledger, calendar, period, now, kpis=kpis, steps=rows.steps)
@@ -109,7 +109,7 @@ def gather(ledger: Ledger, calendar: Calendar, period: Period, now: datetime) ->
 def render(data: ReportData, output_format: str, texts: Texts) -> str:
     """The report as text in ``output_format`` (html, md or json; JSON is not translated)."""
     if output_format == "json":
-        kpis = kpi_command.kpis_json(data.kpis, data.period.zone)
+        kpis = kpis_json(data.kpis, data.period.zone)
         found = document.build_document(data, kpis)
         return json.dumps(found, default=to_json_value, ensure_ascii=False, indent=2) + "\n"
     if output_format == "html":
