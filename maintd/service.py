@@ -5,7 +5,8 @@ INTERRUPTED, record or run the fires that fell due while it was down (by each ta
 policy), then schedule every (task, host). Reload: a new calendar is validated first and only
 then replaces the old one; jobs that did not change are kept. Stop: no new fires, running ones
 get a grace period, whatever is still running is recorded INTERRUPTED. The HTTP endpoint
-(/metrics, /healthz, /readyz) follows the calendar's `http:` through all three.
+(/metrics, /healthz, /readyz and the dashboard) follows the calendar's `http:` through all
+three.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from maintd.store import (
     SilenceBook,
     apply_retention,
     checkpoint,
+    dashboard_queries,
     open_store,
     status_queries,
 )
@@ -85,7 +87,7 @@ class MaintenanceService:
         self.scheduling = False  # the scheduler has started taking fires
         self.fire_workers = 0
         self.run_metrics = web.RunMetrics()
-        self.http = web.HttpEndpoint(self._pages())
+        self.http = web.HttpEndpoint(self._pages(), route=self._dashboard())
 
     def start(self) -> str:
         """Bring the service up; return the READY status. Raises ConfigError for a bad
@@ -220,7 +222,7 @@ class MaintenanceService:
             maintenance_log.event(f"HTTP endpoint off: {error}")
             return
         if changed and listen is not None:
-            log.info("HTTP endpoint on http://%s (/metrics, /healthz, /readyz)", listen)
+            log.info("HTTP endpoint on http://%s (dashboard, /metrics, /healthz, /readyz)", listen)
             maintenance_log.event(f"HTTP endpoint on {listen}")
         elif changed:
             log.info("HTTP endpoint on %s stopped (no http: in the calendar)", previous)
@@ -243,6 +245,17 @@ class MaintenanceService:
             "scheduler": self._scheduler_problem,
         }
         return web.build_pages(metrics, self.heartbeat_age, readiness)
+
+    def _dashboard(self) -> web.Route:
+        """The dashboard's pages, reading the ledger's database and the planner in force (a
+        reload replaces it), each asked for at every request."""
+        sources = web.Sources(
+            store=lambda: (
+                dashboard_queries.DashboardReader(self.ledger.engine) if self.ledger else None
+            ),
+            planner=lambda: self.processor.site.planner if self.processor else None,
+        )
+        return web.build_dashboard_route(web.Dashboard(sources))
 
     def _open_incidents(self) -> dict[str, int]:
         """Open incidents by severity; every severity of the calendar is there, 0 or more."""

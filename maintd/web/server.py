@@ -3,7 +3,8 @@
 The standard library's ``ThreadingHTTPServer``, not prometheus_client's ``start_http_server``,
 which answers every path with metrics and listens on every interface (NOTES.md). It binds
 exactly the address of the calendar's ``http.listen``, answers GET and HEAD on the paths it is
-given (404 elsewhere, 405 for other methods), and never lists or serves files. A client gets a
+given, fixed ones first, then those its route recognises (path parameters, query strings; 404
+elsewhere, 405 for other methods), and never lists or serves files. A client gets a
 few seconds per request before its socket times out, and only so many are served at once, so a
 slow or idle client cannot hold the threads. Requests are logged at DEBUG: a scrape every few
 seconds is not news.
@@ -19,7 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from maintd import __version__
 from maintd.errors import EndpointError
@@ -42,7 +43,17 @@ class Reply:
     content_type: str = PLAIN_TEXT
 
 
+@dataclass(frozen=True)
+class Request:
+    """What a route is given: the path, still percent-encoded (so an encoded ``/`` inside a
+    parameter stays one segment), and the query parameters (the last value of each)."""
+
+    path: str
+    query: Mapping[str, str]
+
+
 Page = Callable[[], Reply]
+Route = Callable[[Request], Reply | None]  # None: not one of its paths (the server says 404)
 
 
 def parse_listen(listen: str) -> tuple[socket.AddressFamily, str, int]:
@@ -59,9 +70,15 @@ class HttpEndpoint:
     the calendar's ``http.listen`` comes, changes and goes."""
 
     def __init__(
-        self, pages: Mapping[str, Page], request_timeout: float = REQUEST_TIMEOUT_SECONDS
+        self,
+        pages: Mapping[str, Page],
+        request_timeout: float = REQUEST_TIMEOUT_SECONDS,
+        *,
+        route: Route | None = None,
     ) -> None:
+        """``pages``: fixed paths; ``route``: asked about every other path."""
         self.pages = dict(pages)
+        self.route = route
         self.request_timeout = request_timeout  # seconds a client has for its request
         self.listen: str | None = None  # the address served now, None when not serving
         self._server: _Server | None = None
@@ -90,7 +107,7 @@ class HttpEndpoint:
         """Bind ``listen`` and serve from a thread named "maintd-http". Raises EndpointError."""
         family, host, port = parse_listen(listen)
         try:
-            server = _Server(family, (host, port), self.pages, self.request_timeout)
+            server = _Server(family, (host, port), self.pages, self.route, self.request_timeout)
         except OSError as error:
             reason = error.strerror or str(error)
             raise EndpointError(f"cannot listen on {listen} for HTTP: {reason}") from error
@@ -124,10 +141,12 @@ class _Server(ThreadingHTTPServer):
         family: socket.AddressFamily,
         address: tuple[str, int],
         pages: Mapping[str, Page],
+        route: Route | None,
         request_timeout: float,
     ) -> None:
         self.address_family = family
         self.pages = pages
+        self.route = route
         self.request_timeout = request_timeout
         self.clients = threading.BoundedSemaphore(MAX_CLIENTS)
         super().__init__(address, _Handler)
@@ -202,16 +221,21 @@ class _Handler(BaseHTTPRequestHandler):
             self.rfile.read(length)
 
     def _reply(self) -> Reply:
-        path = urlsplit(self.path).path
-        page = self.server.pages.get(path)
-        if page is None:
-            known = ", ".join(sorted(self.server.pages))
-            return Reply(404, f"not found; this endpoint serves {known}\n")
+        target = urlsplit(self.path)
+        page = self.server.pages.get(target.path)
         try:
-            return page()
+            if page is not None:
+                return page()
+            if self.server.route is not None:
+                request = Request(target.path, dict(parse_qsl(target.query)))
+                reply = self.server.route(request)
+                if reply is not None:
+                    return reply
         except Exception:  # one broken page must not take the endpoint down
-            log.exception("HTTP %s failed", path)
+            log.exception("HTTP %s failed", target.path)
             return Reply(500, "internal error; see the daemon's log\n")
+        known = ", ".join(sorted(self.server.pages))
+        return Reply(404, f"not found; this endpoint serves {known}\n")
 
     def _send(self, reply: Reply, *, body: bool, headers: Mapping[str, str] | None = None) -> None:
         data = reply.body.encode()
