@@ -10,6 +10,7 @@ to fetch anything would show it as missing.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -80,3 +81,12 @@ def browser_or_skip() -> Browser:
     if browser is None:
         pytest.skip("headless Chromium not installed (scripts/test installs Debian's chromium)")
     return browser
+
+
+def keep_artifact(path: Path) -> None:
+    """Copy a test's screenshot into the directory ``$MAINTD_ARTIFACTS`` names (relative to
+    where the tests run), when set: CI keeps what people want to look at."""
+    directory = os.environ.get("MAINTD_ARTIFACTS")
+    if directory:
+        Path(directory).mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, Path(directory) / path.name)

@@ -12,8 +12,6 @@ saved exactly as the daemon served it and opened from the file (the pages fetch 
 from __future__ import annotations
 
 import http.client
-import os
-import shutil
 import socket
 import time
 from datetime import UTC, datetime
@@ -22,7 +20,7 @@ from pathlib import Path
 
 from maintd.store import IncidentBook, open_store
 from maintd.store.forecasts import ForecastBook
-from tests.browser import Browser, browser_or_skip
+from tests.browser import Browser, browser_or_skip, keep_artifact
 from tests.conftest import PLUGINS
 from tests.e2e.test_daemon import Daemon
 from tests.e2e.test_daemon_predict import seed_filling_disk
@@ -210,7 +208,4 @@ def keep_screenshot(browser: Browser, page: Path, target: Path) -> None:
     ``$MAINTD_ARTIFACTS`` names, when set."""
     browser.screenshot(page, target, size=(1280, 1000))
     assert target.read_bytes().startswith(b"\x89PNG")
-    artifacts = os.environ.get("MAINTD_ARTIFACTS")
-    if artifacts:
-        Path(artifacts).mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(target, Path(artifacts) / target.name)
+    keep_artifact(target)

@@ -3,14 +3,12 @@ a filling disk with three days of seeded history (so a forecast exists), a backu
 CRITICAL (an incident, failures), a task held by a change freeze (SKIPPED) — then `maintd
 report` writes it as HTML, Markdown and JSON, in English and Chinese, and headless Chromium
 opens the HTML: every section, the heat-map cells, the trend with its band, the KPI bars;
-printed, each section starts a page. A screenshot is kept (``test-artifacts/report.png`` when
-``$MAINTD_ARTIFACTS`` is set)."""
+printed, each section starts a page. A screenshot is kept (copied into ``$MAINTD_ARTIFACTS``
+when set)."""
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import time
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
@@ -21,8 +19,8 @@ from zoneinfo import ZoneInfo
 from maintd.report.texts import EN, ZH
 from maintd.store import IncidentBook, open_store
 from maintd.store.forecasts import ForecastBook
-from tests.browser import Browser, browser_or_skip
-from tests.conftest import PLUGINS, REPOSITORY
+from tests.browser import Browser, browser_or_skip, keep_artifact
+from tests.conftest import PLUGINS
 from tests.e2e.test_daemon import Daemon
 from tests.e2e.test_daemon_predict import seed_filling_disk
 from tests.e2e.test_daemon_response import maintd, start
@@ -233,7 +231,4 @@ def keep_screenshot(browser: Browser, page: Path, target: Path) -> None:
     """A screenshot in the test's directory; copied to test-artifacts/ when asked."""
     browser.screenshot(page, target)
     assert target.read_bytes().startswith(b"\x89PNG")
-    if os.environ.get("MAINTD_ARTIFACTS"):
-        artifacts = REPOSITORY / "test-artifacts"
-        artifacts.mkdir(exist_ok=True)
-        shutil.copyfile(target, artifacts / target.name)
+    keep_artifact(target)
