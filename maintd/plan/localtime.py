@@ -14,8 +14,13 @@ repeats, so a fire in a skipped hour runs once.
 
 from __future__ import annotations
 
+import itertools
+import math
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
+
+ONE_DAY = timedelta(days=1)
+ONE_HOUR = timedelta(hours=1)
 
 
 def to_instant(local: datetime, zone: tzinfo) -> datetime:
@@ -63,3 +68,49 @@ def _gap_end(local: datetime, zone: tzinfo) -> datetime:
         else:
             low = middle
     return high.replace(microsecond=0)
+
+
+def offset_changes(start: datetime, end: datetime, zone: tzinfo) -> list[datetime]:
+    """Return the instants in (start, end) at which ``zone``'s UTC offset changes, oldest
+    first. Looked for hour by hour (no zone changes twice within an hour), each found to the
+    second (the zone database's changes fall on whole seconds)."""
+    found = []
+    low = start
+    while low < end:
+        high = min(low + ONE_HOUR, end)
+        if low.astimezone(zone).utcoffset() != high.astimezone(zone).utcoffset():
+            change = _first_with_offset_of(low, high, zone)
+            if start < change < end:
+                found.append(change)
+        low = high
+    return found
+
+
+def date_changes(start: datetime, end: datetime, zone: tzinfo) -> list[datetime]:
+    """Return the instants in (start, end) at which the local date in ``zone`` may change,
+    oldest first: every local midnight, and every offset change (clocks set back across
+    midnight return to the day before). Between two of them the local date is the same."""
+    changes = offset_changes(start, end, zone)
+    found = set(changes)
+    for low, high in itertools.pairwise([start, *changes, end]):
+        local = low.astimezone(zone)
+        offset = local.utcoffset() or timedelta(0)
+        midnight = datetime.combine(local.date() + ONE_DAY, time(), UTC) - offset
+        while midnight < high:
+            found.add(midnight)
+            midnight += ONE_DAY
+    return sorted(found)
+
+
+def _first_with_offset_of(low: datetime, high: datetime, zone: tzinfo) -> datetime:
+    """The first whole second in (low, high] that has ``high``'s offset (there is one
+    change between them)."""
+    after = high.astimezone(zone).utcoffset()
+    earlier, later = math.floor(low.timestamp()), math.ceil(high.timestamp())
+    while later - earlier > 1:
+        middle = (earlier + later) // 2
+        if datetime.fromtimestamp(middle, UTC).astimezone(zone).utcoffset() == after:
+            later = middle
+        else:
+            earlier = middle
+    return datetime.fromtimestamp(later, UTC)

@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 from maintd.config.model import Calendar, Task
 from maintd.config.timing import Blackout
-from maintd.plan import intervals, recurrence
+from maintd.plan import intervals, localtime, recurrence
 from maintd.plan.days import DayCalendar, country_holidays
 from maintd.plan.jitter import jitter_offset
 from maintd.plan.targets import HostSelector
@@ -38,6 +38,15 @@ class Fire(NamedTuple):
     at: datetime
     runs: bool
     reason: str | None = None
+
+
+class Stretch(NamedTuple):
+    """A stretch [start, end) of time in which a task's fires are all decided alike: they run
+    (``reason`` None) or are skipped for ``reason``."""
+
+    start: datetime
+    end: datetime
+    reason: str | None
 
 
 class Planner:
@@ -80,6 +89,43 @@ class Planner:
         if window is not None and not self.windows[window].contains(instant):
             return f"window {window} closed"
         return None
+
+    def stretches(
+        self, task: Task, start: datetime, end: datetime, cuts: Iterable[datetime] = ()
+    ) -> list[Stretch]:
+        """[start, end) cut where the decision on ``task``'s fires may change — the edges of
+        its blackouts and of its window's openings, local midnights when a holiday blackout
+        applies — and at each of ``cuts``; oldest first, each with ``skip_reason`` for its
+        fires. Neighbours decided alike are merged unless one of ``cuts`` lies between them.
+        ``decide`` at any instant of a stretch gives its reason: a period's fires can be
+        counted stretch by stretch without deciding each."""
+        kept = {cut for cut in cuts if start < cut < end}
+        edges = {edge for edge in self._decision_edges(task, start, end) if start < edge < end}
+        found: list[Stretch] = []
+        for low, high in itertools.pairwise(sorted({start, end, *kept, *edges})):
+            reason = self.skip_reason(task, low)
+            if found and found[-1].reason == reason and low not in kept:
+                found[-1] = found[-1]._replace(end=high)
+            else:
+                found.append(Stretch(low, high, reason))
+        return found
+
+    def _decision_edges(self, task: Task, start: datetime, end: datetime) -> list[datetime]:
+        """Instants around [start, end) at which one of ``skip_reason``'s answers for
+        ``task`` may change; between two of them each answer holds."""
+        if not task.enabled:
+            return []
+        edges: list[datetime] = []
+        for blackout, blocked in self.date_blackouts:
+            if _applies(blackout, task):
+                edges += blocked.opens + blocked.closes
+        if any(_applies(blackout, task) for blackout, _ in self.holiday_blackouts):
+            edges += localtime.date_changes(start, end, self.zone)
+        window = task.schedule.window
+        if window is not None:
+            _, opened = self.windows[window].prepare(start, end)
+            edges += opened.opens + opened.closes
+        return edges
 
     def decide(self, task: Task, host: str, instant: datetime) -> Fire:
         """Return the fire of ``task`` on ``host`` at ``instant`` with its decision."""

@@ -4,18 +4,21 @@ Markdown, HTML and JSON writers only lay out.
 
 Takes the calendar (the plan, its zone), the store, the period and the KPIs already computed
 (``maintd.report.kpi``, from the rows ``maintd.store.kpi_queries`` read, as `maintd kpi`
-computes them); the arithmetic lives in the pure modules beside this one.
+computes them); the arithmetic lives in the pure modules beside this one. The plan and the
+ledger are both counted, never listed (``maintd.report.planned`` says how): the fires per
+task, host and stretch of time, the runs per task, host, status and the same stretches.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from maintd.config import Calendar
-from maintd.plan import Planner
+from maintd.plan import Planner, counting
 from maintd.report import planned, runs, sla, trends
 from maintd.report.kpi import Kpis
 from maintd.report.period import Period, next_period
@@ -63,31 +66,57 @@ def gather_report(  # noqa: PLR0913 - where to read, what to cover, and what was
     """
     engine = ledger.engine
     planner = Planner(calendar)
-    recorded = report_queries.read_period_runs(engine, period.start, period.end)
-    ahead = next_period(period)
-    failing = [row for row in recorded if row["status"] in runs.FAILING]
+    cuts = period.cuts(now)
+    fires = counting.count_fires(planner, period.start, period.end, cuts)
+    tallies = report_queries.count_period_runs(
+        engine, period.start, period.end, cuts, {each.task: each.cuts for each in fires}
+    )
     latest_failures = report_queries.read_failures(
         engine, period.start, period.end, runs.FAILING, failures_shown
     )
     opened = report_queries.read_period_incidents(engine, period.start, period.end)
+    ahead = next_period(period)
     return ReportData(
         period=period,
         next_period=ahead,
         timezone=calendar.timezone,
         generated_at=now,
-        compliance=planned.compare_plan(planner.plan(period.start, period.end), recorded, now),
-        by_task=runs.count_statuses(recorded, "task"),
-        by_host=runs.count_statuses(recorded, "host"),
+        compliance=planned.compare_plan(fires, tallies, now),
+        by_task=runs.count_statuses(tallies, "task"),
+        by_host=runs.count_statuses(tallies, "host"),
         heatmap=runs.build_heatmap(
-            recorded, [task.name for task in calendar.tasks], period.local_days(), period.day_of
+            count_by_day(tallies, fires, cuts, period),
+            [task.name for task in calendar.tasks],
+            period.local_days(),
         ),
         failures=tuple(runs.shape_failure(row) for row in latest_failures),
-        failures_total=len(failing),
+        failures_total=runs.count_failing(tallies),
         incidents=sla.judge_incidents(opened, steps, now),
         kpis=kpis,
         forecasts=read_forecasts(ledger),
-        upcoming=planned.summarise_upcoming(planner.plan(ahead.start, ahead.end)),
+        upcoming=planned.summarise_upcoming(counting.count_fires(planner, ahead.start, ahead.end)),
     )
+
+
+def count_by_day(
+    tallies: Iterable[report_queries.RunTally],
+    fires: Iterable[counting.TaskFires],
+    cuts: Sequence[datetime],
+    period: Period,
+) -> Counter[tuple[str, date, str]]:
+    """The runs of ``tallies`` counted by task, local day and status. A tally's piece is a
+    stretch of its task's ``fires`` (or, for a task not in the calendar, a piece between
+    ``cuts``); pieces are cut where the local date changes, so each lies within one day."""
+    days_of = {
+        each.task: [period.day_of(stretch.start) for stretch in each.stretches] for each in fires
+    }
+    other_days = [period.day_of(start) for start in (period.start, *cuts)]
+    counts: Counter[tuple[str, date, str]] = Counter()
+    for tally in tallies:
+        counts[(tally.task, days_of.get(tally.task, other_days)[tally.piece], tally.status)] += (
+            tally.runs
+        )
+    return counts
 
 
 def read_forecasts(ledger: Ledger) -> tuple[trends.ForecastView, ...]:

@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from enum import StrEnum
 
 from maintd.errors import UsageError
-from maintd.plan.localtime import local_date_start, to_instant
+from maintd.plan.localtime import date_changes, local_date_start, to_instant
 
 ONE_DAY = timedelta(days=1)
 
@@ -48,6 +48,13 @@ class Period:
     def day_of(self, moment: datetime) -> date:
         """The local date of ``moment``."""
         return moment.astimezone(self.zone).date()
+
+    def cuts(self, now: datetime) -> list[datetime]:
+        """The instants inside the period at which what is counted of it must be cut, oldest
+        first: wherever the local date may change (each piece then lies within one of
+        ``local_days``), and ``now`` (fires due before it, not yet due after)."""
+        changes = date_changes(self.start, self.end, self.zone)
+        return sorted({*changes, now} if self.start < now < self.end else changes)
 
 
 def resolve_period(

@@ -1,10 +1,13 @@
 """Planned against done: the planner's fires of a period matched with the ledger's rows, and the
-work the planner has in store for the next period.
+work the planner has in store for the next period — on counts, never lists: a week of a large
+site is tens of millions of fires and as many rows.
 
-Takes ``Fire``s (``maintd.plan``) and the ledger's rows of the same period (plain dicts: task,
-host, scheduled_for, trigger, status, reason); returns frozen summaries. Pure: the caller
-passes now. A fire and a row are the same fire when task, host and time agree — the daemon
-records each fire at the instant the planner gave it.
+Takes the fires counted per task, host and stretch (``maintd.plan.counting``, the period cut
+at now among other instants) and the ledger's rows counted per task, host, status, reason,
+trigger and the same stretch (``maintd.store.report_queries.count_period_runs``); returns
+frozen summaries. Pure: the caller passes now. A fire and a row are the same fire when task,
+host and time agree — the daemon records each fire once, at the instant the planner gave it —
+so within a stretch the rows of a (task, host) lie on its fires, one row to a fire.
 
 - **planned**: every fire of the calendar in the period.
 - **skipped**: fires the planner says may not run (a blackout, a closed window, a disabled
@@ -19,8 +22,16 @@ records each fire at the instant the planner gave it.
 - **unplanned**: rows of the period that no planned fire matches (manual runs, fires of an
   earlier calendar).
 
-The planner plans from today's calendar: fires of a task since renamed or re-scheduled show as
-not done, and their rows as unplanned.
+The planner plans from today's calendar: fires of a task since renamed show as not done, and
+its rows as unplanned. Counting is exact for the rows the daemon writes under today's
+calendar, each on a planned instant, one to a fire. Two cases differ from matching row by row:
+
+- a manual run (trigger ``manual``) counts as unplanned even if it started on a planned instant;
+- the rows that a task re-scheduled during the period (or given another jitter) left off
+  today's instants are taken for fires of today's plan that have no row in the same stretch
+  (a local day at most, cut at now and wherever the planner's decision changes); only rows
+  beyond the stretch's fires count as unplanned, taken from the answered rows first, so that
+  compliance is never overstated.
 """
 
 from __future__ import annotations
@@ -29,17 +40,20 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
-from maintd.plan import Fire
+from maintd.plan.counting import TaskFires
+from maintd.plan.planner import Stretch
 from maintd.status import Status
 
-Row = Mapping[str, Any]
-FireKey = tuple[str, str, datetime]
+if TYPE_CHECKING:  # the store's counts, read by attribute: no database needed here
+    from maintd.store.report_queries import RunTally
+
 GroupKey = tuple[str | None, str | None]  # (status, reason)
 
 ANSWERED = frozenset({Status.OK, Status.WARNING, Status.CRITICAL, Status.UNKNOWN})
 ON_SCHEDULE = "schedule"
+MANUAL = "manual"
 EXAMPLES = 5  # task@host pairs named per group; the count says how many more
 
 
@@ -88,46 +102,119 @@ class Compliance:
     unplanned: int
 
 
-def compare_plan(fires: Iterable[Fire], rows: Iterable[Row], now: datetime) -> Compliance:
-    """Match the planned ``fires`` of a period with the ledger's ``rows`` of it, as of ``now``."""
-    recorded: dict[FireKey, Row] = {
-        (row["task"], row["host"], row["scheduled_for"]): row for row in rows
-    }
-    matched: set[FireKey] = set()
-    tallies: dict[str, Counter[str]] = defaultdict(Counter)
-    not_done: dict[GroupKey, Counter[str]] = defaultdict(Counter)
-    skipped: dict[GroupKey, Counter[str]] = defaultdict(Counter)
-    for fire in fires:
-        key = (fire.task, fire.host, fire.at)
-        row = recorded.get(key)
-        if row is not None:
-            matched.add(key)
-        counts = tallies[fire.task]
-        counts["planned"] += 1
-        pair = f"{fire.task}@{fire.host}"
-        if not fire.runs or (row is not None and row["status"] == Status.SKIPPED):
-            counts["skipped"] += 1
-            # The planner's reason when it planned the skip, the daemon's when it found one.
-            reason = fire.reason if not fire.runs or row is None else row["reason"]
-            skipped[(Status.SKIPPED.value, reason)][pair] += 1
-        elif fire.at >= now:
-            counts["not_yet_due"] += 1
-        elif row is not None and row["status"] in ANSWERED:
-            counts["due"] += 1
-            counts["done"] += 1
-            counts["late"] += int(row["trigger"] != ON_SCHEDULE)
-        else:
-            counts["due"] += 1
-            status, reason = (row["status"], row["reason"]) if row else (None, None)
-            not_done[(status, reason)][pair] += 1
-    tasks = tuple(TaskCompliance(task, **counts) for task, counts in tallies.items())
-    return Compliance(
-        tasks=tasks,
-        total=_add_up(tasks),
-        not_done=_groups(not_done),
-        skipped=_groups(skipped),
-        unplanned=len(recorded.keys() - matched),
+def compare_plan(
+    planned: Sequence[TaskFires], recorded: Iterable[RunTally], now: datetime
+) -> Compliance:
+    """Match the ``planned`` fires of a period, counted with ``now`` among their cuts, with
+    the ledger's ``recorded`` rows of it counted by task, host, status, reason, trigger and
+    piece — the index of the task's stretch the rows lie in. Tasks come in the order of their
+    first fire (the planner's time order)."""
+    pieces: dict[tuple[str, str], dict[int, list[RunTally]]] = defaultdict(
+        lambda: defaultdict(list)
     )
+    matcher = _Matcher(now)
+    for row in recorded:
+        if row.trigger == MANUAL:
+            matcher.unplanned += row.runs
+        else:
+            pieces[(row.task, row.host)][row.piece].append(row)
+    for fires in in_time_order(planned):
+        for host, counts in fires.per_host.items():
+            found = pieces.pop((fires.task, host), {})
+            for index, stretch in enumerate(fires.stretches):
+                matcher.match(fires.task, host, stretch, counts[index], found.pop(index, []))
+            matcher.unplanned += sum(row.runs for rows in found.values() for row in rows)
+    matcher.unplanned += sum(
+        row.runs for found in pieces.values() for rows in found.values() for row in rows
+    )
+    return matcher.compliance()
+
+
+def in_time_order(planned: Iterable[TaskFires]) -> list[TaskFires]:
+    """The tasks that have fires, by their first fire, then by name."""
+    having = [fires for fires in planned if fires.first is not None]
+    return sorted(having, key=lambda fires: (fires.first, fires.task))
+
+
+class _Matcher:
+    """Adds up planned against done, stretch by stretch, for ``compare_plan``."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        self.tallies: dict[str, Counter[str]] = defaultdict(Counter)
+        self.not_done: dict[GroupKey, Counter[str]] = defaultdict(Counter)
+        self.skipped: dict[GroupKey, Counter[str]] = defaultdict(Counter)
+        self.unplanned = 0
+
+    def match(  # noqa: PLR0913 - one stretch of one (task, host): its fires and its rows
+        self, task: str, host: str, stretch: Stretch, planned: int, rows: Sequence[RunTally]
+    ) -> None:
+        """Count the ``planned`` fires of ``task`` on ``host`` in ``stretch`` and the ledger's
+        ``rows`` there."""
+        counts = self.tallies[task]
+        counts["planned"] += planned
+        pair = f"{task}@{host}"
+        matched, beyond = _on_plan(rows, planned)
+        self.unplanned += beyond
+        if stretch.reason is not None:  # the planner's reason wins over whatever was recorded
+            counts["skipped"] += planned
+            if planned:
+                self.skipped[(Status.SKIPPED.value, stretch.reason)][pair] += planned
+            return
+        ran = planned
+        for row, count in matched:
+            if row.status == Status.SKIPPED:
+                counts["skipped"] += count
+                self.skipped[(Status.SKIPPED.value, row.reason)][pair] += count
+                ran -= count
+        if stretch.start >= self.now:
+            counts["not_yet_due"] += ran
+        else:
+            counts["due"] += ran
+            self._judge_due(counts, pair, ran, matched)
+
+    def _judge_due(
+        self, counts: Counter[str], pair: str, due: int, matched: Sequence[tuple[RunTally, int]]
+    ) -> None:
+        """Done, late or not done (and why): ``due`` fires of ``pair`` with their ``matched``
+        rows (SKIPPED ones already counted)."""
+        for row, count in matched:
+            if row.status == Status.SKIPPED:
+                continue
+            due -= count
+            if row.status not in ANSWERED:
+                self.not_done[(row.status, row.reason)][pair] += count
+                continue
+            counts["done"] += count
+            if row.trigger != ON_SCHEDULE:
+                counts["late"] += count
+        if due:
+            self.not_done[(None, None)][pair] += due
+
+    def compliance(self) -> Compliance:
+        """What was counted."""
+        tasks = tuple(TaskCompliance(task, **counts) for task, counts in self.tallies.items())
+        return Compliance(
+            tasks=tasks,
+            total=_add_up(tasks),
+            not_done=_groups(self.not_done),
+            skipped=_groups(self.skipped),
+            unplanned=self.unplanned,
+        )
+
+
+def _on_plan(rows: Sequence[RunTally], planned: int) -> tuple[list[tuple[RunTally, int]], int]:
+    """The ``rows`` of a stretch taken to lie on its ``planned`` fires (each row with how many
+    of its count), and how many rows are beyond them: answered rows last, so that the excess
+    (module docstring) comes from them."""
+    room = planned
+    matched = []
+    for row in sorted(rows, key=lambda row: row.status in ANSWERED):
+        taken = min(row.runs, room)
+        if taken:
+            matched.append((row, taken))
+            room -= taken
+    return matched, sum(row.runs for row in rows) - (planned - room)
 
 
 def _add_up(tasks: Sequence[TaskCompliance]) -> TaskCompliance:
@@ -163,21 +250,24 @@ class UpcomingTask:
     reasons: tuple[tuple[str, int], ...]
 
 
-def summarise_upcoming(fires: Iterable[Fire]) -> tuple[UpcomingTask, ...]:
-    """Per task, in the order tasks first appear in ``fires`` (the planner's time order)."""
-    by_task: dict[str, list[Fire]] = defaultdict(list)
-    for fire in fires:
-        by_task[fire.task].append(fire)
+def summarise_upcoming(planned: Iterable[TaskFires]) -> tuple[UpcomingTask, ...]:
+    """Per task that has fires, in the order of their first fire (the planner's time order)."""
     summaries = []
-    for task, planned in by_task.items():
-        running = [fire.at for fire in planned if fire.runs]
-        reasons = Counter(fire.reason or "" for fire in planned if not fire.runs)
+    for fires in in_time_order(planned):
+        per_host = list(fires.per_host.values())
+        reasons: Counter[str] = Counter()
+        total = 0
+        for index, stretch in enumerate(fires.stretches):
+            count = sum(counts[index] for counts in per_host)
+            total += count
+            if stretch.reason is not None and count:
+                reasons[stretch.reason] += count
         summaries.append(
             UpcomingTask(
-                task=task,
-                fires=len(planned),
-                hosts=len({fire.host for fire in planned}),
-                first_run=min(running, default=None),
+                task=fires.task,
+                fires=total,
+                hosts=sum(1 for counts in per_host if any(counts)),
+                first_run=fires.first_run,
                 will_not_run=sum(reasons.values()),
                 reasons=tuple(sorted(reasons.items(), key=lambda item: (-item[1], item[0]))),
             )

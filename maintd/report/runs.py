@@ -1,19 +1,24 @@
 """What the ledger says about a period: runs counted by status per task and per host, the worst
 status of each task on each local day (the heat-map), and the failures people should read.
 
-Takes the ledger's rows as plain dicts (``maintd.store.report_queries``); returns frozen
-values. Pure.
+Takes the ledger's runs counted by task, host and status (``RunTally``, from
+``maintd.store.report_queries``), and by task, local day and status, and its latest failing
+rows (plain dicts); returns frozen values. Pure.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any
 
 from maintd.status import Status
+
+if TYPE_CHECKING:  # the store's counts, read by attribute: no database needed here
+    from maintd.store.report_queries import RunTally
 
 Row = Mapping[str, Any]
 
@@ -52,12 +57,18 @@ class StatusCounts:
         return dict(self.counts).get(status, 0)
 
 
-def count_statuses(rows: Iterable[Row], key: str) -> tuple[StatusCounts, ...]:
+def count_statuses(tallies: Iterable[RunTally], key: str) -> tuple[StatusCounts, ...]:
     """Runs counted by status for each value of ``key`` ("task" or "host"), sorted by name."""
     grouped: dict[str, Counter[str]] = defaultdict(Counter)
-    for row in rows:
-        grouped[row[key]][row["status"]] += 1
+    name_of = attrgetter(key)
+    for tally in tallies:
+        grouped[name_of(tally)][tally.status] += tally.runs
     return tuple(StatusCounts(name, _in_status_order(grouped[name])) for name in sorted(grouped))
+
+
+def count_failing(tallies: Iterable[RunTally]) -> int:
+    """The runs of ``tallies`` that ended in a ``FAILING`` status."""
+    return sum(tally.runs for tally in tallies if tally.status in FAILING)
 
 
 def statuses_seen(tables: Iterable[StatusCounts]) -> list[str]:
@@ -92,24 +103,23 @@ class HeatMap:
 
 
 def build_heatmap(
-    rows: Iterable[Row],
-    tasks: Sequence[str],
-    days: Sequence[date],
-    day_of: Callable[[datetime], date],
+    counts: Mapping[tuple[str, date, str], int], tasks: Sequence[str], days: Sequence[date]
 ) -> HeatMap:
-    """The heat-map of ``tasks`` (any task of ``rows`` not among them is added after them)
-    over ``days``; ``day_of`` gives a run's local day from its scheduled time."""
+    """The heat-map of ``tasks`` (any task of ``counts`` not among them is added after them)
+    over ``days``, from the runs counted by task, local day and status."""
     grouped: dict[tuple[str, date], Counter[str]] = defaultdict(Counter)
     names = list(dict.fromkeys(tasks))
-    for row in rows:
-        if row["task"] not in names:
-            names.append(row["task"])
-        grouped[(row["task"], day_of(row["scheduled_for"]))][row["status"]] += 1
+    known = set(names)
+    for (task, day, status), count in counts.items():
+        if task not in known:
+            names.append(task)
+            known.add(task)
+        grouped[(task, day)][status] += count
     cells = []
     for task in names:
         for day in days:
-            counts = grouped.get((task, day), Counter())
-            cells.append(HeatCell(task, day, worst_status(counts), _in_status_order(counts)))
+            found = grouped.get((task, day), Counter())
+            cells.append(HeatCell(task, day, worst_status(found), _in_status_order(found)))
     return HeatMap(tuple(names), tuple(days), tuple(cells))
 
 

@@ -1,6 +1,7 @@
-"""`maintd report` on a real SQLite ledger written through the ledger and the incident book, with
-a calendar in a daylight-saving zone: planned vs done counted exactly, the KPIs the same as
-`maintd kpi` says, each format written where it is asked to be, bad input refused."""
+"""`maintd report` on a real ledger (SQLite and PostgreSQL) written through the ledger and the
+incident book, with a calendar in a daylight-saving zone: planned vs done counted exactly, the
+KPIs the same as `maintd kpi` says, each format written where it is asked to be, bad input
+refused."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ FIRST = datetime.now(ZONE).date() - timedelta(days=5)
 SECOND = FIRST + timedelta(days=1)
 HOUR, MINUTE = timedelta(hours=1), timedelta(minutes=1)
 HOSTILE = "<script>alert(1)</script> | 97%"
+NO_CALENDAR = Path("/nonexistent/maintd/calendar.yaml")
 Writer = Callable[..., Path]
 
 
@@ -57,12 +59,11 @@ def calendar(write_calendar: Writer) -> Path:
 
 
 @pytest.fixture
-def database(tmp_path: Path) -> Path:
+def database(store_url: str) -> str:
     """Two days: disk@db2 ran every hour; disk@db1 the first day, then one CRITICAL, one
     MISSED and nothing more; pg-backup OK, then held by the freeze; a manual run; one
     incident answered in time and resolved late."""
-    path = tmp_path / "maintd.db"
-    ledger = open_store(str(path))
+    ledger = open_store(store_url)
     for hour in range(24):
         ran(ledger, "disk", "db1", at(FIRST, hour), Status.OK)
         for day in (FIRST, SECOND):
@@ -84,16 +85,15 @@ def database(tmp_path: Path) -> Path:
     book.resolve(number, Step(opened + 5 * HOUR, "resolved", "DISK OK", "OK"))
     set_deadlines(ledger, number, opened + 15 * MINUTE, opened + 4 * HOUR)
     ledger.close()
-    return path
+    return store_url
 
 
-def maintd(calendar: Path | None, database: Path, *arguments: str) -> Result:
-    environment = {"MAINTD_DB": str(database),
-                   "MAINTD_CONFIG": str(calendar or database.parent / "none")}  # fmt: skip
+def maintd(calendar: Path | None, database: str, *arguments: str) -> Result:
+    environment = {"MAINTD_DB": database, "MAINTD_CONFIG": str(calendar or NO_CALENDAR)}
     return CliRunner().invoke(cli, list(arguments), env=environment)
 
 
-def report(calendar: Path, database: Path, *arguments: str) -> Result:
+def report(calendar: Path, database: str, *arguments: str) -> Result:
     period = ("--from", str(FIRST), "--to", str(SECOND))
     result = maintd(calendar, database, "report", *period, *arguments)
     assert result.exit_code == 0, result.output
@@ -101,7 +101,7 @@ def report(calendar: Path, database: Path, *arguments: str) -> Result:
 
 
 def test_json_counts_planned_against_done_and_every_other_section(
-    calendar: Path, database: Path
+    calendar: Path, database: str
 ) -> None:
     found = json.loads(report(calendar, database, "--format", "json").stdout)
     assert found["period"]["from"] == f"{FIRST}T00:00:00+01:00"
@@ -139,7 +139,17 @@ def test_json_counts_planned_against_done_and_every_other_section(
     assert upcoming["disk"]["fires"] == 96 and upcoming["pg-backup"]["fires"] == 2
 
 
-def test_the_kpis_are_those_maintd_kpi_gives_for_the_period(calendar: Path, database: Path) -> None:
+def test_a_past_period_within_one_day_is_counted_in_one_piece(
+    calendar: Path, database: str
+) -> None:
+    span = ("--from", f"{FIRST}T09:30:00", "--to", f"{FIRST}T10:30:00")
+    result = maintd(calendar, database, "report", *span, "--format", "json")
+    assert result.exit_code == 0, result.output
+    plan = json.loads(result.stdout)["plan"]
+    assert (plan["planned"], plan["done"], plan["unplanned"]) == (2, 2, 0)
+
+
+def test_the_kpis_are_those_maintd_kpi_gives_for_the_period(calendar: Path, database: str) -> None:
     found = json.loads(report(calendar, database, "--format", "json").stdout)
     until = str(SECOND + timedelta(days=1))
     kpi = maintd(calendar, database, "kpi", "--since", str(FIRST), "--until", until, "--format",
@@ -150,7 +160,7 @@ def test_the_kpis_are_those_maintd_kpi_gives_for_the_period(calendar: Path, data
 
 
 def test_markdown_goes_to_the_file_asked_for_escaped(
-    calendar: Path, database: Path, tmp_path: Path
+    calendar: Path, database: str, tmp_path: Path
 ) -> None:
     out = tmp_path / "reports" / "week.md"
     out.parent.mkdir()
@@ -163,7 +173,7 @@ def test_markdown_goes_to_the_file_asked_for_escaped(
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
-def test_html_without_out_goes_to_stdout(calendar: Path, database: Path, lang: str) -> None:
+def test_html_without_out_goes_to_stdout(calendar: Path, database: str, lang: str) -> None:
     page = report(calendar, database, "--format", "html", "--lang", lang).stdout
     assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
     assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
@@ -171,7 +181,7 @@ def test_html_without_out_goes_to_stdout(calendar: Path, database: Path, lang: s
     assert ("维护报告" in page) == (lang == "zh")
 
 
-def test_a_named_period_ends_now(calendar: Path, database: Path) -> None:
+def test_a_named_period_ends_now(calendar: Path, database: str) -> None:
     result = maintd(calendar, database, "report", "--period", "day", "--format", "json")
     assert result.exit_code == 0, result.output
     period = json.loads(result.stdout)["period"]
@@ -180,7 +190,7 @@ def test_a_named_period_ends_now(calendar: Path, database: Path) -> None:
     assert abs(end - datetime.now(UTC)) < timedelta(minutes=1)
 
 
-def test_bad_input_is_refused_with_exit_2(calendar: Path, database: Path) -> None:
+def test_bad_input_is_refused_with_exit_2(calendar: Path, database: str) -> None:
     reversed_period = maintd(calendar, database, "report", "--from", str(SECOND), "--to",
                              str(FIRST))  # fmt: skip
     assert reversed_period.exit_code == 2 and "--from must be before --to" in reversed_period.output

@@ -9,7 +9,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from maintd.errors import UsageError
+from maintd.plan.counting import TaskFires
+from maintd.plan.planner import Stretch
+from maintd.report.content import count_by_day
 from maintd.report.period import Length, Period, next_period, resolve_period
+from maintd.store.report_queries import RunTally
 
 BERLIN = ZoneInfo("Europe/Berlin")
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -104,3 +108,24 @@ def test_the_next_period_is_as_long_on_the_wall_clock() -> None:
     following = next_period(days)
     assert (following.start, following.end) == (local(2026, 3, 30), local(2026, 4, 6))
     assert following.local_days()[0] == date(2026, 3, 30) and len(following.local_days()) == 7
+
+
+def test_a_period_is_cut_at_each_local_midnight_clock_change_and_at_now() -> None:
+    start = local(2026, 3, 28, 9, 30)
+    period = Period(Length.CUSTOM, start, local(2026, 3, 30, 9, 30), BERLIN)
+    now, change = local(2026, 3, 29, 12), local(2026, 3, 29, 3)  # clocks go forward at 02:00
+    assert period.cuts(now) == [local(2026, 3, 29), change, now, local(2026, 3, 30)]
+    assert period.cuts(period.end + HOUR) == [local(2026, 3, 29), change, local(2026, 3, 30)]
+
+
+def test_counted_runs_get_the_local_day_of_their_piece() -> None:
+    start = datetime(2026, 3, 2, 1, tzinfo=UTC)
+    period = Period(Length.CUSTOM, start, start + 2 * 24 * HOUR, SHANGHAI)
+    cuts = period.cuts(period.end)  # 2026-03-02 16:00 UTC is already the 3rd in Shanghai
+    task = TaskFires("disk", (Stretch(start, cuts[0], None), Stretch(cuts[0], period.end, None)),
+                     {"db1": (1, 1)}, start, start)  # fmt: skip
+    tallies = [RunTally("disk", "db1", "OK", None, "schedule", 1, 2),
+               RunTally("ghost", "db1", "OK", None, "schedule", 0, 1)]  # fmt: skip
+    assert count_by_day(tallies, [task], cuts, period) == {
+        ("disk", date(2026, 3, 3), "OK"): 2, ("ghost", date(2026, 3, 2), "OK"): 1,
+    }  # fmt: skip

@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from maintd.cli.output import to_json_value
-from maintd.plan import Fire
+from maintd.plan.counting import TaskFires
+from maintd.plan.planner import Stretch
 from maintd.report.content import ReportData
 from maintd.report.document import build_document
 from maintd.report.html import render_html
@@ -24,10 +25,12 @@ from maintd.report.runs import build_heatmap, count_statuses, shape_failure
 from maintd.report.sla import judge_incidents
 from maintd.report.tables import SECTION_KEYS
 from maintd.report.texts import EN, ZH, Texts
+from maintd.store.report_queries import RunTally
 
 ZONE = ZoneInfo("Asia/Shanghai")
 START = datetime(2026, 11, 1, tzinfo=ZONE).astimezone(UTC)
 NOW = START + timedelta(days=2)
+HOUR = timedelta(hours=1)
 HOSTILE_TASK = "disk|<b>"
 HOSTILE_OUTPUT = "<script>alert(1)</script>\nline | two & more"
 
@@ -41,10 +44,15 @@ def sample_report() -> ReportData:
         {"task": "backup", "host": "db1", "scheduled_for": at, "trigger": "schedule",
          "status": "OK", "reason": None},
     ]  # fmt: skip
+    tallies = [RunTally(row["task"], "db1", row["status"], None, "schedule", 0, 1) for row in rows]
+    by_day = {(tally.task, period.day_of(at), tally.status): 1 for tally in tallies}
+    early, late = Stretch(START, at + HOUR, None), Stretch(at + HOUR, NOW, "blackout <freeze>")
     fires = [
-        Fire(HOSTILE_TASK, "db1", at, True), Fire("backup", "db1", at, True),
-        Fire("backup", "db1", at + timedelta(hours=1), False, "blackout <freeze>"),
-    ]  # fmt: skip
+        TaskFires(HOSTILE_TASK, (early, late), {"db1": (1, 0)}, at, at),
+        TaskFires("backup", (early, late), {"db1": (1, 1)}, at, at),
+    ]
+    ahead = Stretch(NOW, NOW + timedelta(days=2), None)
+    upcoming = TaskFires("backup", (ahead,), {"db1": (1,)}, NOW + HOUR, NOW + HOUR)
     incident = {
         "id": 1, "kind": "check", "task": HOSTILE_TASK, "host": "db1",
         "title": f"{HOSTILE_TASK} on db1: CRITICAL", "severity": "critical", "state": "open",
@@ -57,12 +65,12 @@ def sample_report() -> ReportData:
                         since=START, until=NOW, now=NOW)  # fmt: skip
     return ReportData(
         period=period, next_period=next_period(period), timezone="Asia/Shanghai",
-        generated_at=NOW, compliance=compare_plan(fires, rows, NOW),
-        by_task=count_statuses(rows, "task"), by_host=count_statuses(rows, "host"),
-        heatmap=build_heatmap(rows, ["backup"], period.local_days(), period.day_of),
+        generated_at=NOW, compliance=compare_plan(fires, tallies, NOW),
+        by_task=count_statuses(tallies, "task"), by_host=count_statuses(tallies, "host"),
+        heatmap=build_heatmap(by_day, ["backup"], period.local_days()),
         failures=(shape_failure(failure),), failures_total=1,
         incidents=judge_incidents([incident], [], NOW), kpis=kpis, forecasts=(),
-        upcoming=summarise_upcoming([Fire("backup", "db1", NOW + timedelta(hours=1), True)]),
+        upcoming=summarise_upcoming([upcoming]),
     )  # fmt: skip
 
 

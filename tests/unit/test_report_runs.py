@@ -5,26 +5,27 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from maintd.report.runs import (
     OUTPUT_LINES,
     SUMMARY_LIMIT,
     build_heatmap,
+    count_failing,
     count_statuses,
     shape_failure,
     statuses_seen,
     worst_status,
 )
 from maintd.report.sla import Outcome, count_outcomes, judge_incidents
+from maintd.store.report_queries import RunTally
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 T = datetime(2026, 3, 2, 1, tzinfo=UTC)
 HOUR = timedelta(hours=1)
+FIRST, SECOND = date(2026, 3, 2), date(2026, 3, 3)
 
 
-def run(task: str, status: str, at: datetime = T, host: str = "db1") -> dict[str, Any]:
-    return {"task": task, "host": host, "status": status, "scheduled_for": at}
+def runs(task: str, status: str, count: int = 1, host: str = "db1") -> RunTally:
+    return RunTally(task, host, status, None, "schedule", 0, count)
 
 
 def test_could_not_run_is_worse_than_a_warning_and_missed_work_too() -> None:
@@ -36,34 +37,31 @@ def test_could_not_run_is_worse_than_a_warning_and_missed_work_too() -> None:
 
 
 def test_statuses_are_counted_per_task_and_host_in_status_order() -> None:
-    rows = [run("disk", "OK"), run("disk", "CRITICAL"), run("disk", "OK", host="db2"),
-            run("backup", "MISSED")]  # fmt: skip
-    by_task = count_statuses(rows, "task")
+    tallies = [runs("disk", "OK"), runs("disk", "CRITICAL"), runs("disk", "OK", host="db2"),
+               runs("backup", "MISSED"), runs("backup", "WARNING", 3)]  # fmt: skip
+    by_task = count_statuses(tallies, "task")
     assert [(counts.name, counts.counts) for counts in by_task] == [
-        ("backup", (("MISSED", 1),)), ("disk", (("OK", 2), ("CRITICAL", 1))),
+        ("backup", (("WARNING", 3), ("MISSED", 1))), ("disk", (("OK", 2), ("CRITICAL", 1))),
     ]  # fmt: skip
     assert by_task[1].total == 3 and by_task[1].count("WARNING") == 0
-    assert statuses_seen(by_task) == ["OK", "CRITICAL", "MISSED"]
-    assert [counts.name for counts in count_statuses(rows, "host")] == ["db1", "db2"]
+    assert statuses_seen(by_task) == ["OK", "WARNING", "CRITICAL", "MISSED"]
+    assert [counts.name for counts in count_statuses(tallies, "host")] == ["db1", "db2"]
+    assert count_failing(tallies) == 4
 
 
 def test_the_heat_map_has_a_cell_for_every_task_and_local_day() -> None:
-    days = [date(2026, 3, 2), date(2026, 3, 3)]
-    rows = [
-        run("disk", "OK", T), run("disk", "CRITICAL", T + HOUR),
-        # 2026-03-02 16:30 UTC is already the 3rd in Shanghai
-        run("disk", "WARNING", datetime(2026, 3, 2, 16, 30, tzinfo=UTC)),
-        run("ghost", "OK", T),  # a task no longer in the calendar still shows
-    ]  # fmt: skip
-    heatmap = build_heatmap(rows, ["backup", "disk"], days,
-                            lambda moment: moment.astimezone(SHANGHAI).date())  # fmt: skip
+    counts = {
+        ("disk", FIRST, "OK"): 3, ("disk", FIRST, "CRITICAL"): 1, ("disk", SECOND, "WARNING"): 1,
+        ("ghost", FIRST, "OK"): 1,  # a task no longer in the calendar still shows
+    }  # fmt: skip
+    heatmap = build_heatmap(counts, ["backup", "disk"], [FIRST, SECOND])
     assert heatmap.tasks == ("backup", "disk", "ghost")
     assert len(heatmap.cells) == 3 * 2
     backup_first, _ = heatmap.row("backup")
     assert backup_first.worst is None and backup_first.counts == ()
     first, second = heatmap.row("disk")
-    assert (first.worst, first.counts) == ("CRITICAL", (("OK", 1), ("CRITICAL", 1)))
-    assert second.worst == "WARNING" and second.day == date(2026, 3, 3)
+    assert (first.worst, first.counts) == ("CRITICAL", (("OK", 3), ("CRITICAL", 1)))
+    assert second.worst == "WARNING" and second.day == SECOND
 
 
 def test_a_failure_keeps_one_summary_line_and_the_first_lines_of_its_output() -> None:
