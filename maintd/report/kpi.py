@@ -158,10 +158,12 @@ def compute_kpis(  # noqa: PLR0913 - the rows, what is a backup, and the three i
 ) -> Kpis:
     """Compute the KPIs of [since, until) as of ``now``.
 
-    Rows outside the period are ignored, so callers may pass more than they read for it.
+    A run row stands for ``count`` runs (1 without it: tallies from the store and single runs
+    both serve). Rows outside the period — those that say when they were scheduled — are
+    ignored, so callers may pass more than they read for it.
     ``steps`` may hold steps of any kind; those of incidents not given are ignored.
     """
-    period_runs = [run for run in runs if since <= run["scheduled_for"] < until]
+    period_runs = [run for run in runs if since <= run.get("scheduled_for", since) < until]
     opened = [row for row in incidents if since <= row["opened_at"] < until]
     steps_of = group_steps(steps)
     timelines = [(incident, steps_of.get(incident["id"], [])) for incident in opened]
@@ -188,13 +190,18 @@ def planned_on_time(runs: Iterable[Row]) -> Share:
     on_time = [
         run for run in due if run["trigger"] == ON_SCHEDULE and run["status"] not in NOT_AT_ITS_TIME
     ]
-    return Share(len(on_time), len(due))
+    return Share(_count(on_time), _count(due))
 
 
 def backup_verified(runs: Iterable[Row], backup_tasks: Collection[str]) -> Share:
     """Of the backup runs that ran, how many said OK (a verified copy)."""
     ran = [run for run in runs if run["task"] in backup_tasks and run["status"] not in DID_NOT_RUN]
-    return Share(sum(run["status"] == Status.OK for run in ran), len(ran))
+    return Share(_count(run for run in ran if run["status"] == Status.OK), _count(ran))
+
+
+def _count(runs: Iterable[Row]) -> int:
+    """How many runs the rows stand for (a tally's ``count``, else one each)."""
+    return sum(run.get("count", 1) for run in runs)
 
 
 def first_time_fix(
