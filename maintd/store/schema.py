@@ -79,6 +79,7 @@ runs = Table(
 )
 Index("ix_runs_status", runs.c.status)
 Index("ix_runs_finished_at", runs.c.finished_at)
+Index("ix_runs_scheduled_for", runs.c.scheduled_for)  # a period of the ledger: reports, KPIs
 Index("ix_runs_task_host_finished", runs.c.task, runs.c.host, runs.c.finished_at)
 
 metrics = Table(
