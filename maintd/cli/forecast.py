@@ -13,9 +13,9 @@ from typing import Any
 import click
 from click.core import ParameterSource
 
-from maintd.cli.options import config_option, format_option, resolve_calendar_path
+from maintd.cli.options import config_option, format_option
 from maintd.cli.output import format_local, print_json, print_table
-from maintd.cli.paths import database_option, open_records
+from maintd.cli.paths import database_option, open_records, required_calendar
 from maintd.config import Calendar
 from maintd.config.predict import Predict
 from maintd.config.types import parse_duration
@@ -159,12 +159,8 @@ def run_backtest(  # noqa: PLR0913 - one keyword per command-line option
     """
     step = parse_step(step_text)
     with open_records(config_path, database) as records:
-        calendar = records.calendar
-        if calendar is None:
-            where = resolve_calendar_path(None, config_path)
-            raise UsageError(f"forecast backtest replays the tasks' `predict:` settings and needs "
-                             f"the calendar: none loads from {where} (give --config PATH, or see "
-                             f"`maintd validate {where}`)")  # fmt: skip
+        why = "forecast backtest replays the tasks' `predict:` settings"
+        calendar = required_calendar(records.calendar, config_path, why)
         watched = select_predicted(calendar, tasks)
         replays = replay_all(records.ledger, watched, hosts, step)
     zone = records.zone

@@ -111,3 +111,13 @@ def open_records(config_path: Path | None, database: str | None) -> Iterator[Rec
         yield records
     finally:
         records.close()
+
+
+def required_calendar(calendar: Calendar | None, config_path: Path | None, why: str) -> Calendar:
+    """The calendar a command cannot work without; UsageError saying ``why`` and where it
+    looked when none loads."""
+    if calendar is None:
+        where = resolve_calendar_path(None, config_path)
+        raise UsageError(f"{why} and needs the calendar: none loads from {where} (give "
+                         f"--config PATH, or see `maintd validate {where}`)")  # fmt: skip
+    return calendar

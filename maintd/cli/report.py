@@ -14,9 +14,9 @@ from pathlib import Path
 import click
 
 from maintd import __version__
-from maintd.cli.options import config_option, parse_moment, resolve_calendar_path
+from maintd.cli.options import config_option, parse_moment
 from maintd.cli.output import to_json_value
-from maintd.cli.paths import database_option, open_records
+from maintd.cli.paths import database_option, open_records, required_calendar
 from maintd.config import Calendar
 from maintd.errors import UsageError
 from maintd.report import content, document, html, markdown
@@ -71,12 +71,8 @@ def report(  # noqa: PLR0913 - one keyword per command-line option
     calendar: it compares what was planned with what the ledger recorded.
     """
     with open_records(config_path, database) as records:
-        calendar = records.calendar
-        if calendar is None:
-            where = resolve_calendar_path(None, config_path)
-            raise UsageError(f"report compares the plan with the ledger and needs the calendar: "
-                             f"none loads from {where} (give --config PATH, or see "
-                             f"`maintd validate {where}`)")  # fmt: skip
+        why = "report compares the plan with the ledger"
+        calendar = required_calendar(records.calendar, config_path, why)
         now = datetime.now(UTC).replace(microsecond=0)
         period = resolve_period(
             Length(length), now, calendar.zone,
