@@ -15,7 +15,6 @@ import http.client
 import socket
 import time
 from datetime import UTC, datetime
-from html.parser import HTMLParser
 from pathlib import Path
 
 from maintd.store import IncidentBook, open_store
@@ -25,6 +24,7 @@ from tests.conftest import PLUGINS
 from tests.e2e.test_daemon import Daemon
 from tests.e2e.test_daemon_predict import seed_filling_disk
 from tests.e2e.test_daemon_response import start, status_file
+from tests.pages import Elements
 from tests.sshd import SshdCluster
 
 TASKS = """
@@ -43,39 +43,6 @@ tasks:
   - {name: backup, check: test_file_status, hosts: [h3], schedule: {every: 1s},
      params: {path: STATUS}, severity: critical, catch_up: none}
 """
-
-
-class Elements(HTMLParser):
-    """Every start tag of a page with its attributes, all of its text, and the text of its
-    ``<pre>`` blocks."""
-
-    def __init__(self, page: str) -> None:
-        super().__init__()
-        self.tags: list[tuple[str, dict[str, str]]] = []
-        self.texts: list[str] = []
-        self.pre: list[str] = []
-        self._in_pre = False
-        self.feed(page)
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append((tag, {name: value or "" for name, value in attrs}))
-        self._in_pre = self._in_pre or tag == "pre"
-
-    def handle_endtag(self, tag: str) -> None:
-        self._in_pre = self._in_pre and tag != "pre"
-
-    def handle_data(self, data: str) -> None:
-        self.texts.append(data)
-        if self._in_pre:
-            self.pre.append(data)
-
-    @property
-    def text(self) -> str:
-        return " ".join(" ".join(self.texts).split())
-
-    def having(self, tag: str, css: str) -> list[dict[str, str]]:
-        return [attrs for name, attrs in self.tags
-                if name == tag and css in attrs.get("class", "").split()]  # fmt: skip
 
 
 def free_port() -> int:

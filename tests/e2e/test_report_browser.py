@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import time
 from datetime import UTC, datetime, timedelta
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,6 +23,7 @@ from tests.conftest import PLUGINS
 from tests.e2e.test_daemon import Daemon
 from tests.e2e.test_daemon_predict import seed_filling_disk
 from tests.e2e.test_daemon_response import maintd, start
+from tests.pages import Elements
 from tests.sshd import SshdCluster
 
 ZONE = "Asia/Shanghai"
@@ -48,35 +48,6 @@ tasks:
   - {name: frozen, check: test_file_status, hosts: [h3], schedule: {every: 2s},
      params: {path: "STATUS"}, catch_up: none}
 """
-
-
-class Elements(HTMLParser):
-    """Every start tag of a page with its attributes, and the text of its headings."""
-
-    def __init__(self, page: str) -> None:
-        super().__init__()
-        self.tags: list[tuple[str, dict[str, str]]] = []
-        self.headings: list[str] = []
-        self._heading: list[str] | None = None
-        self.feed(page)
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append((tag, {name: value or "" for name, value in attrs}))
-        if tag in {"h1", "h2", "h3"}:
-            self._heading = []
-
-    def handle_data(self, data: str) -> None:
-        if self._heading is not None:
-            self._heading.append(data)
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in {"h1", "h2", "h3"} and self._heading is not None:
-            self.headings.append("".join(self._heading).strip())
-            self._heading = None
-
-    def having(self, tag: str, css: str) -> list[dict[str, str]]:
-        return [attrs for name, attrs in self.tags
-                if name == tag and css in attrs.get("class", "").split()]  # fmt: skip
 
 
 def write_calendar(daemon: Daemon, cluster: SshdCluster, value: Path, status: Path) -> None:

@@ -13,7 +13,6 @@ import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +31,7 @@ from maintd.store.forecasts import ForecastBook
 from maintd.web import Dashboard, HttpEndpoint, Sources, build_dashboard_route
 from tests.conftest import PLUGINS
 from tests.integration.conftest import Opener
+from tests.pages import Elements
 
 NOW = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)  # 17:00 in Shanghai
 HOSTILE = "<script>alert('pwned')</script> & \"quoted\""
@@ -58,30 +58,6 @@ tasks:
     params: {{path: /nonexistent}}
     severity: critical
 """
-
-
-class Elements(HTMLParser):
-    """Every start tag of a page with its attributes, and all of its text."""
-
-    def __init__(self, page: str) -> None:
-        super().__init__()
-        self.tags: list[tuple[str, dict[str, str]]] = []
-        self.texts: list[str] = []
-        self.feed(page)
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append((tag, {name: value or "" for name, value in attrs}))
-
-    def handle_data(self, data: str) -> None:
-        self.texts.append(data)
-
-    @property
-    def text(self) -> str:
-        return " ".join(" ".join(self.texts).split())
-
-    def having(self, tag: str, css: str) -> list[dict[str, str]]:
-        return [attrs for name, attrs in self.tags
-                if name == tag and css in attrs.get("class", "").split()]  # fmt: skip
 
 
 @dataclass
