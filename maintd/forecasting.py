@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("maintd.predict")
 BASELINE_REFIT_SECONDS = 3600.0  # a baseline of weeks barely moves in an hour
 JUST_BEFORE = timedelta(microseconds=1)  # the baseline ends before the readings it judges
-KIND_OF_WATCH = {"predicted": "threshold", "anomaly": "anomaly"}
+KIND_TO_WATCH = {"predicted": "predict", "anomaly": "anomaly"}  # incident kind → task key
 
 
 @dataclass(frozen=True)
@@ -108,13 +108,12 @@ class Forecaster:
     def _unwatched(self, site: Site, incident: dict[str, Any]) -> str | None:
         """Why an open incident's series is no longer watched, or None (also for incidents
         that are not forecasts)."""
-        kind = incident["kind"]
-        if kind not in KIND_OF_WATCH:
+        key = KIND_TO_WATCH.get(incident["kind"])
+        if key is None:
             return None
         task = site.planner.tasks.get(incident["task"])
-        watch = None if task is None else (task.predict if kind == "predicted" else task.anomaly)
+        watch = getattr(task, key) if task is not None else None
         if task is None or watch is None:
-            key = "predict" if kind == "predicted" else "anomaly"
             return f"the calendar has no task {incident['task']} with `{key}:`"
         if incident["host"] not in site.planner.hosts.get(task.name, ()):
             return f"{task.name} no longer runs on {incident['host']}"
@@ -139,7 +138,7 @@ class Forecaster:
         signal = threshold_signal(forecast, predict.within)
         previous = self.forecasts.previous("threshold", task.name, host, predict.metric)
         verb = "reach" if predict.direction == "up" else "fall to"
-        _, incident_id = self._respond(
+        incident_id = self._respond(
             site, task, host, now, kind="predicted", signal=signal, previous=previous,
             title=f"{task.name} on {host}: {predict.metric} forecast to {verb} {predict.reaches:g}",
             summary=f"{predict.metric} {forecast.reason}", severity=predict.severity,
@@ -165,17 +164,17 @@ class Forecaster:
         baseline = span.baseline
         scores = score_points(latest, baseline) if baseline is not None else []
         anomaly = judge_scores(scores, baseline, rule) if baseline is not None and scores else None
-        signal = anomaly_signal(anomaly is not None, bool(scores))
         previous = self.forecasts.previous("anomaly", task.name, host, watch.metric)
-        if previous is not None and scores and previous["fitted_to"] == scores[-1].at:
-            signal = Signal.HOLD  # no new reading since: the same evidence counts once
+        # An anomaly row's fitted_to is the latest reading it judged (predict.rows).
+        seen = previous is not None and bool(scores) and previous["fitted_to"] == scores[-1].at
+        signal = anomaly_signal(anomaly is not None, bool(scores), new_reading=not seen)
         if anomaly is not None:
             reason = anomaly.reason
         elif baseline is None:
             reason = "too little history for a baseline"
         else:
             reason = f"the last {len(scores)} readings are within the baseline"
-        _, incident_id = self._respond(
+        incident_id = self._respond(
             site, task, host, now, kind="anomaly", signal=signal, previous=previous,
             title=f"{task.name} on {host}: {watch.metric} unlike its own past",
             summary=f"{watch.metric}: {reason}", severity=watch.severity,
@@ -210,8 +209,9 @@ class Forecaster:
     def _respond(  # noqa: PLR0913 - a series' judgement and how to word it
         self, site: Site, task: Task, host: str, now: datetime, *, kind: str, signal: Signal,
         previous: dict[str, Any] | None, title: str, summary: str, severity: str | None,
-    ) -> tuple[Change, int | None]:  # fmt: skip
-        """Apply a judgement to the series' incident; log and wake the desk on a change."""
+    ) -> int | None:  # fmt: skip
+        """Apply a judgement to the series' incident (return its id, None without one); log
+        and wake the desk on a change."""
         judgement = Judgement(
             kind=kind, task=task.name, host=host, at=now, signal=signal,
             previous=Signal(previous["signal"]) if previous else None, title=title,
@@ -222,7 +222,7 @@ class Forecaster:
         if change not in (Change.NONE, Change.UPDATED):
             self.log.event(f"incident {change}: {task.name}@{host} {kind}: {summary}", now)
             self.on_incident()
-        return change, incident_id
+        return incident_id
 
     def _prevent(  # noqa: PLR0913 - the incident and the forecast it is for
         self, site: Site, task: Task, host: str, *, incident_id: int, forecast: Forecast,

@@ -28,15 +28,14 @@ from maintd.report.maintlog import MaintenanceLog
 from maintd.respond import Kind, Policy, Responder, Result
 from maintd.respond.remedy import remediate
 from maintd.results import interpret
-from maintd.status import Status
+from maintd.status import PLUGIN_STATUSES, Status
 from maintd.store import Claim, FireKey, Ledger, Outcome, SilenceBook
 
 log = logging.getLogger("maintd.fire")
 MIN_GRACE = timedelta(seconds=60)
 DEFAULT_SEVERITY = "warning"  # for a calendar that names no severity at all
 REMEDIABLE_EVENTS = (Kind.OPENED, Kind.REOPENED, Kind.CHANGED)
-REMEDIABLE_STATUSES = (Status.WARNING, Status.CRITICAL, Status.UNKNOWN)
-PLUGIN_VERDICTS = (Status.OK, *REMEDIABLE_STATUSES)
+REMEDIABLE_STATUSES = PLUGIN_STATUSES - {Status.OK}
 # A fire's row was written: task, host, status, seconds its check ran (None: it did not run),
 # when. The daemon's metrics count these.
 Recorded = Callable[[str, str, Status, float | None, datetime], None]
@@ -227,7 +226,7 @@ class FireProcessor:
                 raise
             # Only the plugin's own verdict measured anything: an unreachable host or a timeout
             # leaves the series as it was, and a prevention on a dead host would spend its try.
-            measured = status in PLUGIN_VERDICTS and (task.predict or task.anomaly)
+            measured = status in PLUGIN_STATUSES and (task.predict or task.anomaly)
             if self.after_measuring is not None and measured:
                 self.after_measuring(site, task, host)
         finally:

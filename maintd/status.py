@@ -27,6 +27,8 @@ class Status(StrEnum):
 
 
 EXIT_CODE_TO_STATUS = {0: Status.OK, 1: Status.WARNING, 2: Status.CRITICAL, 3: Status.UNKNOWN}
+# The plugin's own verdicts: a run that ended so reached its plugin and measured something.
+PLUGIN_STATUSES = frozenset(EXIT_CODE_TO_STATUS.values())
 
 # `maintd check` exits with the worst status: OK 0, WARNING 1, CRITICAL 2, anything else 3.
 STATUS_TO_EXIT_CODE = {Status.OK: 0, Status.WARNING: 1, Status.CRITICAL: 2}

@@ -7,7 +7,8 @@
   the history over; readings back within their baseline.
 - **hold**: it says nothing new. An estimate just beyond ``within`` (up to ``CLEAR_MARGIN``
   times it) neither opens nor resolves, so a forecast wavering around the edge does not open
-  and resolve an incident every time; nor does a gap in the data (an unreachable host).
+  and resolve an incident every time; nor does a gap in the data (an unreachable host), nor
+  an anomaly rule's judgement with no reading since its last one.
 
 An incident opens on the first *warn* and resolves after two *clear*s in a row (the caller
 keeps the previous signal); the margin and the second *clear* are the hysteresis.
@@ -42,10 +43,11 @@ def threshold_signal(forecast: Forecast, within: timedelta) -> Signal:
     return Signal.CLEAR
 
 
-def anomaly_signal(found: bool, judged: bool) -> Signal:
+def anomaly_signal(found: bool, judged: bool, new_reading: bool = True) -> Signal:
     """The signal of an anomaly judgement: ``judged`` False when there was too little history
-    for a baseline."""
-    if not judged:
+    for a baseline; ``new_reading`` False when no reading came since the series' previous
+    judgement (the same evidence counts once: it holds)."""
+    if not judged or not new_reading:
         return Signal.HOLD
     return Signal.WARN if found else Signal.CLEAR
 

@@ -44,14 +44,14 @@ from typing import TYPE_CHECKING
 
 from maintd.plan.counting import TaskFires
 from maintd.plan.planner import Stretch
-from maintd.status import Status
+from maintd.status import PLUGIN_STATUSES, Status
 
 if TYPE_CHECKING:  # the store's counts, read by attribute: no database needed here
     from maintd.store.report_queries import RunTally
 
 GroupKey = tuple[str | None, str | None]  # (status, reason)
 
-ANSWERED = frozenset({Status.OK, Status.WARNING, Status.CRITICAL, Status.UNKNOWN})
+ANSWERED = PLUGIN_STATUSES  # done: the check ran and answered, whatever it found
 ON_SCHEDULE = "schedule"
 MANUAL = "manual"
 EXAMPLES = 5  # task@host pairs named per group; the count says how many more

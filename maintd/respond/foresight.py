@@ -20,8 +20,6 @@ from enum import StrEnum
 from maintd.predict.signal import Signal, resolves
 from maintd.store.incidents import IncidentBook, Step
 
-STATUS_OF_KIND = {"predicted": "PREDICTED", "anomaly": "ANOMALY"}
-
 
 class Change(StrEnum):
     """What a judgement did to its incident."""
@@ -64,7 +62,7 @@ class ForesightDesk:
 
     def _apply(self, said: Judgement) -> tuple[Change, int | None]:
         book = self.book
-        status = STATUS_OF_KIND.get(said.kind, said.kind.upper())
+        status = said.kind.upper()  # PREDICTED, ANOMALY
         current = book.current(said.task, said.host, said.kind)
         if said.signal is Signal.WARN:
             if current is not None:

@@ -94,3 +94,10 @@ def fetch_all(engine: Engine, query: Any) -> list[dict[str, Any]]:
     """The rows of ``query``, each as a dict of its columns."""
     with reading(engine) as connection:
         return [dict(row._mapping) for row in connection.execute(query)]
+
+
+def fetch_one(engine: Engine, query: Any) -> dict[str, Any] | None:
+    """The first row of ``query`` as a dict of its columns, or None."""
+    with reading(engine) as connection:
+        row = connection.execute(query.limit(1)).first()
+    return None if row is None else dict(row._mapping)

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
-from maintd.store.db import fetch_all, reading, writing
+from maintd.store.db import fetch_all, fetch_one, writing
 from maintd.store.schema import forecasts
 
 KINDS = ("threshold", "anomaly")
@@ -38,11 +38,8 @@ class ForecastBook:
             .where(forecasts.c.kind == kind, forecasts.c.task == task)
             .where(forecasts.c.host == host, forecasts.c.metric == metric)
             .order_by(forecasts.c.at.desc(), forecasts.c.id.desc())  # along ix_forecasts_series
-            .limit(1)
         )
-        with reading(self.engine) as connection:
-            row = connection.execute(query).first()
-        return None if row is None else dict(row._mapping)
+        return fetch_one(self.engine, query)
 
     def of_incident(self, incident_id: int) -> dict[str, Any] | None:
         """The latest forecast that opened, kept or resolved an incident, or None."""
@@ -50,11 +47,8 @@ class ForecastBook:
             select(forecasts)
             .where(forecasts.c.incident_id == incident_id)
             .order_by(forecasts.c.id.desc())
-            .limit(1)
         )
-        with reading(self.engine) as connection:
-            row = connection.execute(query).first()
-        return None if row is None else dict(row._mapping)
+        return fetch_one(self.engine, query)
 
     def latest(
         self,

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, or_, select, update
 
-from maintd.store.db import reading, writing
+from maintd.store.db import fetch_one, reading, writing
 from maintd.store.schema import incident_events, incidents
 
 OPEN_STATES = ("open", "acknowledged")
@@ -192,9 +192,7 @@ class IncidentBook:
         return self._one(select(incidents).where(incidents.c.id == incident_id))
 
     def _one(self, query: Any) -> dict[str, Any] | None:
-        with reading(self.engine) as connection:
-            row = connection.execute(query.limit(1)).first()
-        return None if row is None else dict(row._mapping)
+        return fetch_one(self.engine, query)
 
     def _change(self, incident_id: int, step: Step | None, **values: Any) -> None:
         with writing(self.engine) as connection:

@@ -65,6 +65,7 @@ def test_anomaly_signals() -> None:
     assert anomaly_signal(found=True, judged=True) is Signal.WARN
     assert anomaly_signal(found=False, judged=True) is Signal.CLEAR
     assert anomaly_signal(found=False, judged=False) is Signal.HOLD
+    assert anomaly_signal(found=True, judged=True, new_reading=False) is Signal.HOLD
 
 
 def test_only_the_second_clear_in_a_row_resolves() -> None:
