@@ -33,7 +33,6 @@ from maintd.predict.trend import EXTRAPOLATION, Forecast, clean_points
 from maintd.report.maintlog import MaintenanceLog
 from maintd.respond.foresight import Change, ForesightDesk, Judgement
 from maintd.respond.remedy import run_for_incident
-from maintd.results import interpret
 from maintd.status import Status
 from maintd.store.forecasts import ForecastBook
 from maintd.store.incidents import IncidentBook, Step
@@ -243,14 +242,8 @@ class Forecaster:
         if held is not None:
             log.info("prevention %s for %s@%s deferred: %s", prevent.check, task.name, host, held)
             return
-
-        def run(helper: Task, on: str) -> tuple[Status, str]:
-            result = interpret(site.runner.run_one(helper, on).raw)
-            return result.status, result.summary
-
-        ran = run_for_incident(
-            self.incidents, incident_id, task, host, helper=prevent, label="prevention", run=run
-        )
+        ran = run_for_incident(self.incidents, incident_id, task, host, helper=prevent,
+                               label="prevention", run=site.run_plugin)  # fmt: skip
         if ran:
             self.log.event(f"prevention {prevent.check} ran for {task.name}@{host}", now)
 

@@ -81,6 +81,12 @@ class Site:
         choice = (task.severity if task else None) or self.calendar.defaults.severity
         return pick_severity(choice, status) or DEFAULT_SEVERITY
 
+    def run_plugin(self, task: Task, host: str) -> tuple[Status, str]:
+        """Run ``task`` on ``host`` now, outside the ledger (a remediation, a prevention), and
+        return the plugin's status and summary."""
+        result = interpret(self.runner.run_one(task, host).raw)
+        return result.status, result.summary
+
     def task_limit(self, task: Task) -> threading.BoundedSemaphore:
         """At most ``concurrency`` hosts of ``task`` at once."""
         if task.name not in self._task_limits:
@@ -194,12 +200,7 @@ class FireProcessor:
         task = site.planner.tasks.get(task_name)
         if task is None or task.remediate is None or self.responder is None:
             return
-
-        def run(remedy: Task, on: str) -> tuple[Status, str]:
-            result = interpret(site.runner.run_one(remedy, on).raw)
-            return result.status, result.summary
-
-        if remediate(self.responder.book, task, host, run):
+        if remediate(self.responder.book, task, host, site.run_plugin):
             self.log.event(f"remediation {task.remediate.check} ran for {task_name}@{host}")
 
     def _run_fire(self, site: Site, task: Task, host: str, at: datetime, trigger: str) -> None:

@@ -22,9 +22,10 @@ from rich.console import Console
 from rich.text import Text
 
 from maintd.cli.options import config_option, format_option
+from maintd.cli.output import print_json
 from maintd.cli.paths import calendar_if_any, resolve_log_dir
 from maintd.errors import UsageError
-from maintd.report.maintlog import LogEntry, parse_line
+from maintd.report.maintlog import LogEntry, day_file, names_open_file, parse_line
 
 FOLLOW_POLL_SECONDS = 0.5
 STATUS_STYLES = {
@@ -84,14 +85,13 @@ def log(  # noqa: PLR0913 - one parameter per documented option
     today = datetime.now(zone).date()
     day = parse_day(day_text, today) if day_text else today
     filters = Filters(tasks, hosts, tuple(status.upper() for status in statuses))
-    path = directory / f"{day.isoformat()}.log"
+    path = day_file(directory, day)
     if not follow:
         if not path.exists():
             raise UsageError(f"no maintenance log for {day.isoformat()} in {directory}")
         entries = [entry for entry in read_entries(path) if filters.keep(entry)]
         if output_format == "json":
-            sys.stdout.write(json.dumps([entry_json(e) for e in entries], ensure_ascii=False,
-                                        indent=2) + "\n")  # fmt: skip
+            print_json([entry_json(entry) for entry in entries])
         else:
             show(entries)
         return
@@ -135,7 +135,7 @@ def follow_entries(
     """Lines as they are written: the day's file from its end (or its start, for a day asked
     for), then each next local day's file once the day changes; a file removed or rotated
     is opened again. Never returns; Ctrl-C stops it."""
-    path = directory / f"{day.isoformat()}.log"
+    path = day_file(directory, day)
     file = _open_at(path, end=not from_start)
     pending = ""
     while True:
@@ -148,7 +148,7 @@ def follow_entries(
                     yield entry
             continue
         time.sleep(FOLLOW_POLL_SECONDS)
-        current = directory / f"{datetime.now(zone).date().isoformat()}.log"
+        current = day_file(directory, datetime.now(zone).date())
         if current != path or _replaced(file, path):
             if file and current != path:
                 yield from (e for e in map(parse_line, file.read().splitlines()) if e)
@@ -170,14 +170,9 @@ def _open_at(path: Path, *, end: bool) -> TextIO | None:
 
 def _replaced(file: TextIO | None, path: Path) -> bool:
     """Whether ``path`` now names another file than the one open (or appeared at last)."""
-    try:
-        named = path.stat()
-    except FileNotFoundError:
-        return False
     if file is None:
-        return True
-    opened = os.fstat(file.fileno())
-    return (named.st_ino, named.st_dev) != (opened.st_ino, opened.st_dev)
+        return path.exists()
+    return names_open_file(path, file) is False
 
 
 def show(entries: list[LogEntry]) -> None:

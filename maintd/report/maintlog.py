@@ -15,7 +15,7 @@ import os
 import re
 import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
 from typing import TextIO
 
@@ -51,7 +51,7 @@ class MaintenanceLog:
 
     def _write(self, at: datetime, text: str) -> None:
         local = at.astimezone(self.zone)
-        path = self.directory / f"{local.date().isoformat()}.log"
+        path = day_file(self.directory, local.date())
         line = f"{local.isoformat(timespec='seconds')}  {text}\n"
         with self._lock:
             file = self._open(path)
@@ -74,14 +74,25 @@ class MaintenanceLog:
         self._file = self._path = None
 
 
-def _moved(file: TextIO, path: Path) -> bool:
-    """True when ``path`` is no longer the open file (removed, or rotated away)."""
+def day_file(directory: Path, day: date) -> Path:
+    """The file of one local day: ``YYYY-MM-DD.log``."""
+    return directory / f"{day.isoformat()}.log"
+
+
+def names_open_file(path: Path, file: TextIO) -> bool | None:
+    """Whether ``path`` still names the open ``file`` (False once rotated away and replaced);
+    None when nothing is at ``path`` (removed, or rotated and not yet written anew)."""
     try:
         named = path.stat()
     except FileNotFoundError:
-        return True
+        return None
     opened = os.fstat(file.fileno())
-    return (named.st_ino, named.st_dev) != (opened.st_ino, opened.st_dev)
+    return (named.st_ino, named.st_dev) == (opened.st_ino, opened.st_dev)
+
+
+def _moved(file: TextIO, path: Path) -> bool:
+    """True when ``path`` is no longer the open file (removed, or rotated away)."""
+    return not names_open_file(path, file)
 
 
 @dataclass(frozen=True)
