@@ -4,7 +4,6 @@ to show how early, and how falsely, forecasts would have warned."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
@@ -21,6 +20,7 @@ from maintd.config.predict import Predict
 from maintd.config.types import parse_duration
 from maintd.errors import UsageError, did_you_mean
 from maintd.predict.backtest import BacktestResult, MethodScore, backtest
+from maintd.predict.rows import season_from_json
 from maintd.predict.trend import Point, format_range, format_span
 from maintd.store import Ledger
 from maintd.store.forecasts import KINDS, ForecastBook
@@ -98,7 +98,7 @@ def forecast_json(row: dict[str, Any], zone: tzinfo) -> dict[str, Any]:
         column: value.astimezone(zone) if isinstance(value, datetime) else value
         for column, value in row.items()
     }
-    item["season"] = json.loads(row["season"]) if row["season"] else None
+    item["season"] = list(season_from_json(row["season"])) if row["season"] else None
     eta, made = row["eta"], row["at"]
     item["eta_in_seconds"] = (eta - made).total_seconds() if eta is not None else None
     return item

@@ -1,19 +1,26 @@
-"""A forecast or an anomaly judgement as the forecast book's columns (store.schema.forecasts).
+"""A forecast or an anomaly judgement as the forecast book's columns (store.schema.forecasts),
+and a threshold forecast's ``Fit`` rebuilt from them.
 
-Plain dicts: the store takes them as they are, and reports can draw the fit and its band again
-from the columns (``trend.Fit``).
+Plain dicts: the store takes them as they are, and reports and the dashboard draw the fit and
+its band again from the columns (``fit_from_row``).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from maintd.config.predict import AnomalyWatch, Predict
 from maintd.predict.anomaly import Anomaly, Baseline, Score
-from maintd.predict.trend import Forecast
+from maintd.predict.trend import Fit, Forecast
+
+Row = Mapping[str, Any]
+# The columns a threshold forecast's Fit is rebuilt from (``fit_from_row``).
+FIT_COLUMNS = ("level_now", "slope_per_day", "slope_low_per_day", "slope_high_per_day", "pivot",
+               "spread", "bucket")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -53,6 +60,25 @@ def threshold_row(forecast: Forecast, predict: Predict) -> dict[str, Any]:
 
 def _season_json(season: tuple[float, ...]) -> str | None:
     return json.dumps([round(offset, 6) for offset in season]) if season else None
+
+
+def season_from_json(text: str | None) -> tuple[float, ...]:
+    """The daily cycle's offsets a forecast row stored (empty: none)."""
+    return tuple(float(offset) for offset in json.loads(text)) if text else ()
+
+
+def fit_from_row(row: Row) -> Fit | None:
+    """The ``Fit`` a forecast row stored, or None when it has none (too little data, or an
+    anomaly judgement)."""
+    if row["kind"] != "threshold" or any(row.get(column) is None for column in FIT_COLUMNS):
+        return None
+    season = season_from_json(row["season"])
+    return Fit(
+        now=row["at"], level_now=row["level_now"], slope_per_day=row["slope_per_day"],
+        slope_low_per_day=row["slope_low_per_day"], slope_high_per_day=row["slope_high_per_day"],
+        pivot=row["pivot"], spread=row["spread"], bucket=timedelta(seconds=row["bucket"]),
+        season=season,
+    )  # fmt: skip
 
 
 def anomaly_row(

@@ -19,6 +19,7 @@ from typing import Any
 
 from maintd.config import Calendar
 from maintd.plan import Planner, counting
+from maintd.predict.rows import fit_from_row
 from maintd.report import planned, runs, sla, trends
 from maintd.report.kpi import Kpis
 from maintd.report.period import Period, next_period
@@ -125,7 +126,7 @@ def read_forecasts(ledger: Ledger) -> tuple[trends.ForecastView, ...]:
     views = []
     for row in ForecastBook(ledger.engine).latest():
         chart = None
-        if trends.fit_from_row(row) is not None:
+        if fit_from_row(row) is not None:
             since, until = trends.readings_span(row)
             readings = read_series(
                 ledger.engine, row["task"], row["host"], row["metric"], since=since, until=until

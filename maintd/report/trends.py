@@ -9,20 +9,17 @@ through ``maintd.predict.trend.Fit`` itself, so the chart shows what the daemon 
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from maintd.predict.trend import Fit
+from maintd.predict.rows import fit_from_row
 
 Row = Mapping[str, Any]
 Reading = tuple[datetime, float | None]
 
-FIT_COLUMNS = ("level_now", "slope_per_day", "slope_low_per_day", "slope_high_per_day", "pivot",
-               "spread", "bucket")  # fmt: skip
 SAMPLES = 120  # points along the fitted line and its band: smooth enough to show a daily cycle
 MAX_READINGS = 400  # more than a chart's width can show apart; the rest are averaged together
 AHEAD_MARGIN = 1.15  # the chart runs a little past the late end of the interval
@@ -79,20 +76,6 @@ def view_forecast(row: Row, chart: TrendChart | None = None) -> ForecastView:
         eta_high=row["eta_high"], slope_per_day=row["slope_per_day"], expected=row["expected"],
         band_low=row["band_low"], band_high=row["band_high"], score=row["score"],
         incident_id=row["incident_id"], chart=chart,
-    )  # fmt: skip
-
-
-def fit_from_row(row: Row) -> Fit | None:
-    """The ``Fit`` a forecast row stored, or None when it has none (too little data, or an
-    anomaly judgement)."""
-    if row["kind"] != "threshold" or any(row.get(column) is None for column in FIT_COLUMNS):
-        return None
-    season = tuple(float(offset) for offset in json.loads(row["season"])) if row["season"] else ()
-    return Fit(
-        now=row["at"], level_now=row["level_now"], slope_per_day=row["slope_per_day"],
-        slope_low_per_day=row["slope_low_per_day"], slope_high_per_day=row["slope_high_per_day"],
-        pivot=row["pivot"], spread=row["spread"], bucket=timedelta(seconds=row["bucket"]),
-        season=season,
     )  # fmt: skip
 
 

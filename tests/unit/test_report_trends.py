@@ -10,13 +10,12 @@ from typing import Any
 import pytest
 
 from maintd.config.predict import Predict
-from maintd.predict.rows import threshold_row
+from maintd.predict.rows import fit_from_row, threshold_row
 from maintd.predict.trend import Forecast, Point, forecast_threshold
 from maintd.report.trends import (
     MAX_READINGS,
     SAMPLES,
     build_chart,
-    fit_from_row,
     readings_span,
     thin_readings,
     view_forecast,
