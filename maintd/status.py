@@ -33,22 +33,20 @@ PLUGIN_STATUSES = frozenset(EXIT_CODE_TO_STATUS.values())
 # `maintd check` exits with the worst status: OK 0, WARNING 1, CRITICAL 2, anything else 3.
 STATUS_TO_EXIT_CODE = {Status.OK: 0, Status.WARNING: 1, Status.CRITICAL: 2}
 
-# Worst first when several hosts answer: a check that could not run is worse than a WARNING,
-# because nobody knows what it would have said.
-SEVERITY_ORDER = [
-    Status.CRITICAL,
-    Status.UNREACHABLE,
-    Status.TIMEOUT,
-    Status.ERROR,
-    Status.UNKNOWN,
-    Status.WARNING,
-    Status.OK,
-]
+# Worst first, wherever several results meet (hosts answering one check, a heat-map cell, a
+# status grid): a check that could not run is worse than a WARNING, because nobody knows what
+# it would have said, and maintenance that never happened (MISSED, INTERRUPTED) is worse than
+# a WARNING too. A skipped fire was planned that way.
+WORST_FIRST = (
+    Status.CRITICAL, Status.UNREACHABLE, Status.TIMEOUT, Status.ERROR, Status.UNKNOWN,
+    Status.MISSED, Status.INTERRUPTED, Status.WARNING, Status.OK, Status.RUNNING, Status.SKIPPED,
+)  # fmt: skip
+STATUS_TO_RANK = {status.value: rank for rank, status in enumerate(WORST_FIRST)}
 
 
 def worst(statuses: list[Status]) -> Status:
     """Return the worst of ``statuses`` (OK for none)."""
-    ranked = [status for status in SEVERITY_ORDER if status in statuses]
+    ranked = [status for status in WORST_FIRST if status in statuses]
     return ranked[0] if ranked else Status.OK
 
 

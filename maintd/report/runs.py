@@ -15,21 +15,13 @@ from datetime import date, datetime
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
-from maintd.status import Status
+from maintd.status import STATUS_TO_RANK, WORST_FIRST, Status
 
 if TYPE_CHECKING:  # the store's counts, read by attribute: no database needed here
     from maintd.store.report_queries import RunTally
 
 Row = Mapping[str, Any]
 
-# The worst first, for a heat-map cell that held several runs: a check that could not run is
-# worse than a WARNING (nobody knows what it would have said), and maintenance that never
-# happened (MISSED, INTERRUPTED) worse than a WARNING too. A skipped fire was planned that way.
-WORST_FIRST = (
-    Status.CRITICAL, Status.UNREACHABLE, Status.TIMEOUT, Status.ERROR, Status.UNKNOWN,
-    Status.MISSED, Status.INTERRUPTED, Status.WARNING, Status.OK, Status.RUNNING, Status.SKIPPED,
-)  # fmt: skip
-STATUS_TO_RANK = {status.value: rank for rank, status in enumerate(WORST_FIRST)}
 FAILING = (
     Status.WARNING, Status.CRITICAL, Status.UNKNOWN, Status.TIMEOUT, Status.UNREACHABLE,
     Status.ERROR, Status.INTERRUPTED,

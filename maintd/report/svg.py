@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from html import escape
 
-from maintd.report.runs import WORST_FIRST, HeatCell, HeatMap
+from maintd.report.runs import HeatCell, HeatMap
 from maintd.report.trends import TrendChart
+from maintd.status import WORST_FIRST
 
 FONT = "font-family=\"'Noto Sans', 'WenQuanYi Zen Hei', 'Helvetica Neue', Arial, sans-serif\""
 STATUS_TO_COLOUR = {

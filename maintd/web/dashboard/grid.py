@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from maintd.report.runs import STATUS_TO_RANK, WORST_FIRST
+from maintd.status import STATUS_TO_RANK, WORST_FIRST
 from maintd.store.dashboard_queries import Latest
 from maintd.web.dashboard.markup import attribute, link, query, text
 from maintd.web.dashboard.paths import run_path
