@@ -11,8 +11,6 @@ saved exactly as the daemon served it and opened from the file (the pages fetch 
 
 from __future__ import annotations
 
-import http.client
-import socket
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,8 +22,9 @@ from tests.conftest import PLUGINS
 from tests.e2e.test_daemon import Daemon
 from tests.e2e.test_daemon_predict import seed_filling_disk
 from tests.e2e.test_daemon_response import start, status_file
+from tests.fetch import fetch
 from tests.pages import Elements
-from tests.sshd import SshdCluster
+from tests.sshd import SshdCluster, free_port
 
 TASKS = """
 http: {listen: "LISTEN"}
@@ -45,23 +44,11 @@ tasks:
 """
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def save(port: int, path: str, target: Path) -> Path:
     """The page at ``path`` as the daemon serves it, written to ``target``."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        connection.request("GET", path)
-        response = connection.getresponse()
-        body = response.read()
-    finally:
-        connection.close()
-    assert response.status == 200, (path, body[:500])
-    assert response.getheader("Content-Type") == "text/html; charset=utf-8"
+    status, headers, body = fetch(port, path, timeout=10)
+    assert status == 200, (path, body[:500])
+    assert headers["Content-Type"] == "text/html; charset=utf-8"
     target.write_bytes(body)
     return target
 

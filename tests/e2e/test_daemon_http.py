@@ -5,7 +5,6 @@ reload; and a port already taken costs the daemon its endpoint, never its work."
 
 from __future__ import annotations
 
-import http.client
 import signal
 import socket
 import subprocess
@@ -20,7 +19,8 @@ from maintd import __version__
 from tests.conftest import PLUGINS
 from tests.e2e.test_daemon import Daemon, rows
 from tests.e2e.test_daemon_response import status_file
-from tests.sshd import SshdCluster
+from tests.fetch import fetch
+from tests.sshd import SshdCluster, free_port
 
 TASKS = """
 http: {listen: "LISTEN"}
@@ -37,20 +37,9 @@ Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 RAN = {"OK", "WARNING", "CRITICAL", "UNKNOWN", "TIMEOUT", "UNREACHABLE", "ERROR"}
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def get(port: int, path: str, method: str = "GET") -> tuple[int, dict[str, str], str]:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-    try:
-        connection.request(method, path, body="x=1" if method == "POST" else None)
-        response = connection.getresponse()
-        return response.status, dict(response.getheaders()), response.read().decode()
-    finally:
-        connection.close()
+    status, headers, body = fetch(port, path, method, body="x=1" if method == "POST" else None)
+    return status, headers, body.decode()
 
 
 def scrape(port: int) -> Samples:

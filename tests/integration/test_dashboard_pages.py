@@ -7,9 +7,7 @@ indexes, never the whole ledger (SQLite's own query plans say so)."""
 
 from __future__ import annotations
 
-import http.client
 import re
-import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -30,8 +28,10 @@ from maintd.store.dashboard_queries import DashboardReader
 from maintd.store.forecasts import ForecastBook
 from maintd.web import Dashboard, HttpEndpoint, Sources, build_dashboard_route
 from tests.conftest import PLUGINS
+from tests.fetch import fetch
 from tests.integration.conftest import Opener
 from tests.pages import Elements
+from tests.sshd import free_port
 
 NOW = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)  # 17:00 in Shanghai
 HOSTILE = "<script>alert('pwned')</script> & \"quoted\""
@@ -70,22 +70,10 @@ class Site:
 
     def get(self, path: str, method: str = "GET") -> tuple[int, str]:
         assert self.endpoint.address is not None
-        connection = http.client.HTTPConnection("127.0.0.1", self.endpoint.address[1], timeout=5)
-        try:
-            connection.request(method, path)
-            response = connection.getresponse()
-            body = response.read().decode()
-            kind = response.getheader("Content-Type", "")
-            assert kind.startswith(("text/html", "text/plain")), kind
-            return response.status, body
-        finally:
-            connection.close()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+        status, headers, body = fetch(self.endpoint.address[1], path, method)
+        kind = headers.get("Content-Type", "")
+        assert kind.startswith(("text/html", "text/plain")), kind
+        return status, body.decode()
 
 
 def finish(ledger: Ledger, task: str, host: str, at: datetime, status: Status, **more: Any) -> int:
@@ -319,11 +307,8 @@ def test_pages_answer_503_until_the_daemon_has_a_store_and_a_calendar() -> None:
     endpoint = serve(None, None)
     try:
         assert endpoint.address is not None
-        connection = http.client.HTTPConnection("127.0.0.1", endpoint.address[1], timeout=5)
-        connection.request("GET", "/runs/1")
-        response = connection.getresponse()
-        assert response.status == 503 and "starting" in response.read().decode()
-        connection.close()
+        status, _, body = fetch(endpoint.address[1], "/runs/1")
+        assert status == 503 and "starting" in body.decode()
     finally:
         endpoint.stop()
 

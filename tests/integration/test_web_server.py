@@ -4,7 +4,6 @@ clear error, and a move to another address that frees the old one."""
 
 from __future__ import annotations
 
-import http.client
 import socket
 import time
 from collections.abc import Iterator
@@ -15,23 +14,14 @@ from maintd import __version__
 from maintd.errors import EndpointError
 from maintd.web import HttpEndpoint, Reply
 from maintd.web.server import parse_listen
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.fetch import fetch
+from tests.sshd import free_port
 
 
 def request(port: int, method: str = "GET", path: str = "/hello", body: str | None = None,
             host: str = "127.0.0.1") -> tuple[int, dict[str, str], str]:  # fmt: skip
-    connection = http.client.HTTPConnection(host, port, timeout=5)
-    try:
-        connection.request(method, path, body=body)
-        response = connection.getresponse()
-        return response.status, dict(response.getheaders()), response.read().decode()
-    finally:
-        connection.close()
+    status, headers, answer = fetch(port, path, method, body=body, host=host)
+    return status, headers, answer.decode()
 
 
 def broken() -> Reply:
