@@ -35,12 +35,12 @@ from sqlalchemy import insert
 
 from maintd.config import load_calendar
 from maintd.plan import Planner
+from maintd.plan.upcoming import plan_upcoming
 from maintd.status import Status
 from maintd.store import IncidentBook, Step, open_store
 from maintd.store.dashboard_queries import DashboardReader
 from maintd.store.schema import metrics, runs
 from maintd.web import Dashboard, HttpEndpoint, Sources, build_dashboard_route
-from maintd.web.dashboard.upcoming import JitterTable, plan_upcoming
 
 SCHEDULES = ("{every: 5m}", "{every: 15m}", "{every: 1h}", '{cron: "30 2 * * *", jitter: 30m}')
 FAILURES = (Status.WARNING, Status.CRITICAL, Status.UNREACHABLE, Status.TIMEOUT)
@@ -182,7 +182,6 @@ def measure(arguments: argparse.Namespace, directory: Path) -> None:
     assert endpoint.address is not None  # noqa: S101
     base = f"http://127.0.0.1:{endpoint.address[1]}"
     repeat = arguments.repeat
-    jitter = JitterTable()
     try:
         cold, _ = median_ms(lambda: fetch(base + "/"), 1)  # hashes every pair's jitter once
         overview, page = median_ms(lambda: fetch(base + "/"), repeat)
@@ -197,7 +196,7 @@ def measure(arguments: argparse.Namespace, directory: Path) -> None:
             repeat,
         )
         plan, _ = median_ms(
-            lambda: plan_upcoming(planner, now, now + timedelta(hours=24), 50, jitter=jitter),
+            lambda: plan_upcoming(planner, now, now + timedelta(hours=24), 50),
             repeat,
         )
         incidents, _ = median_ms(lambda: reader.open_incidents(limit=50), repeat)

@@ -19,7 +19,6 @@ from datetime import datetime, timedelta
 
 from maintd.config.model import Task
 from maintd.plan import recurrence
-from maintd.plan.jitter import jitter_offset
 from maintd.plan.planner import Planner, Stretch
 
 
@@ -57,8 +56,7 @@ def _count_task(
     bases = recurrence.task_fires(task, planner.zone, start - jitter, end)
     by_offset: dict[timedelta, _OffsetFires] = {}
     per_host = {}
-    for host in planner.hosts[task.name]:
-        offset = jitter_offset(task.name, host, jitter)
+    for offset, host in planner.offsets(task):
         if offset not in by_offset:
             by_offset[offset] = _OffsetFires.count(bases, offset, stretches)
         per_host[host] = by_offset[offset].counts

@@ -26,6 +26,7 @@ NEXT_FIRE_HORIZON = timedelta(days=366)
 # would otherwise be walked fire by fire for a year to find its next run.
 NEXT_FIRE_CANDIDATES = 20_000
 _FIRE_ORDER = attrgetter("at", "task", "host")
+Offsets = tuple[tuple[timedelta, str], ...]  # (jitter offset, host) of a task, earliest first
 
 
 class Fire(NamedTuple):
@@ -72,6 +73,19 @@ class Planner:
         self.tasks = {task.name: task for task in calendar.tasks}
         selector = HostSelector(calendar)
         self.hosts = {task.name: selector.select(task) for task in calendar.tasks}
+        self._offsets: dict[str, Offsets] = {}
+
+    def offsets(self, task: Task) -> Offsets:
+        """Each host of ``task`` with its jitter offset, earliest first; computed once per
+        planner (a reload makes a new one): hashing 20,000 (task, host) names for every
+        count would cost more than the count."""
+        found = self._offsets.get(task.name)
+        if found is None:
+            jitter = task.schedule.jitter
+            found = tuple(sorted((jitter_offset(task.name, host, jitter), host)
+                                 for host in self.hosts[task.name]))  # fmt: skip
+            self._offsets[task.name] = found  # a race computes the same value twice: harmless
+        return found
 
     def skip_reason(self, task: Task, instant: datetime) -> str | None:
         """Why a fire of ``task`` at ``instant`` must not run, or None when it may run."""
@@ -192,9 +206,7 @@ class Planner:
     def _first_running(self, task: Task, after: datetime, limit: datetime) -> Fire | None:
         """The first fire of ``task`` in [after, limit] that will run, on any of its hosts."""
         jitter = task.schedule.jitter
-        offsets = sorted(
-            (jitter_offset(task.name, host, jitter), host) for host in self.hosts[task.name]
-        )
+        offsets = self.offsets(task)
         found: Fire | None = None
         bases = recurrence.iter_fires(task.schedule, self.zone, after - jitter)
         for base in itertools.islice(bases, NEXT_FIRE_CANDIDATES):

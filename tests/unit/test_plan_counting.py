@@ -15,6 +15,7 @@ from maintd.config.model import Calendar
 from maintd.plan import Planner
 from maintd.plan.counting import count_fires
 from maintd.plan.localtime import date_changes, offset_changes
+from maintd.plan.upcoming import plan_upcoming
 
 HOUR = timedelta(hours=1)
 
@@ -65,6 +66,23 @@ def test_counted_fires_are_the_fires_the_planner_lists(zone: str) -> None:
         assert task.first == fires[0].at
         assert task.first_run == next((fire.at for fire in fires if fire.runs), None)
     assert +found == Counter((fire.task, fire.host, fire.reason) for fire in listed)
+
+
+@pytest.mark.parametrize("zone", ["Europe/Berlin", "Asia/Kathmandu"])
+def test_the_upcoming_fires_are_the_first_the_planner_lists_and_counts_agree(zone: str) -> None:
+    planner = Planner(calendar(zone))
+    start = datetime(2026, 3, 28, 20, 0, 3, tzinfo=UTC)
+    end = start + timedelta(hours=30)
+    listed = planner.plan(start, end)
+    upcoming = plan_upcoming(planner, start, end, 40)
+    assert list(upcoming.fires) == listed[:40]
+    counted = {task.task: sum(map(sum, task.per_host.values()))
+               for task in count_fires(planner, start, end)}  # fmt: skip
+    assert dict(upcoming.by_task) == counted
+    assert upcoming.total == len(listed)
+    only = plan_upcoming(planner, start, end, 5, tasks={"a"}, hosts={"h3", "h4"})
+    wanted = [fire for fire in listed if fire.task == "a" and fire.host in {"h3", "h4"}]
+    assert list(only.fires) == wanted[:5] and only.total == len(wanted)
 
 
 def test_a_stretch_is_decided_alike_throughout() -> None:

@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
 
+from maintd.plan.upcoming import Upcoming
 from maintd.web.dashboard.filters import STATUSES, Filters
 from maintd.web.dashboard.grid import Grid, render_counts, render_grid
 from maintd.web.dashboard.incidents import render_open_incidents
 from maintd.web.dashboard.markup import attribute, link, local_time, query, relative, table, text
 from maintd.web.dashboard.style import NO_RESULT
-from maintd.web.dashboard.upcoming import Upcoming
 
 REFRESH_SECONDS = 30
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from maintd.plan import Planner
+from maintd.plan.upcoming import plan_upcoming
 from maintd.respond.message import describe
 from maintd.store.dashboard_queries import DashboardReader
 from maintd.web.dashboard import incidents, runs, trend
@@ -20,7 +21,6 @@ from maintd.web.dashboard.filters import Filters, parse_filters
 from maintd.web.dashboard.grid import build_grid
 from maintd.web.dashboard.markup import HTML, page, text
 from maintd.web.dashboard.overview import REFRESH_SECONDS, Overview, render_overview
-from maintd.web.dashboard.upcoming import JitterTable, plan_upcoming
 from maintd.web.server import Reply
 
 UPCOMING_SPAN = timedelta(hours=24)
@@ -52,7 +52,6 @@ class Dashboard:
 
     def __init__(self, sources: Sources) -> None:
         self.sources = sources
-        self.jitter = JitterTable()  # lives as long as the endpoint: one per calendar loaded
 
     def overview(self, query: Mapping[str, str]) -> Reply:
         """``/``: counts, open incidents, the grid, the next 24 hours."""
@@ -160,7 +159,7 @@ class Dashboard:
         upcoming = plan_upcoming(
             planner, now, now + UPCOMING_SPAN, FIRES_SHOWN,
             tasks=[filters.task] if filters.task else None,
-            hosts=None if hosts is None else set(hosts), jitter=self.jitter,
+            hosts=None if hosts is None else set(hosts),
         )  # fmt: skip
         return Overview(filters, names, grid, rows, total, upcoming, now, planner.zone)
 

@@ -1,5 +1,5 @@
-"""The fires of the next hours, from the planner in force: the first few with the planner's
-decision (runs, or why not), and how many there are in all, per task.
+"""The fires of the next hours (the dashboard's): the first few with the planner's decision
+(runs, or why not), and how many there are in all, per task.
 
 ``Planner.plan`` builds and decides every fire of a span, which is what `maintd plan` wants
 and far too much for a page: a day of 20 tasks every 5 minutes on 1,000 hosts is 5.8 million
@@ -14,18 +14,13 @@ from __future__ import annotations
 
 import heapq
 import itertools
-import threading
-import weakref
 from bisect import bisect_left
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from maintd.config.model import Task
-from maintd.plan import Fire, Planner, recurrence
-from maintd.plan.jitter import jitter_offset
-
-Offsets = tuple[tuple[timedelta, str], ...]  # (jitter offset, host), sorted
+from maintd.plan import recurrence
+from maintd.plan.planner import Fire, Offsets, Planner
 
 
 @dataclass(frozen=True)
@@ -37,31 +32,7 @@ class Upcoming:
     by_task: tuple[tuple[str, int], ...]  # (task, fires) of each task asked about, in order
 
 
-class JitterTable:
-    """Each task's hosts sorted by their jitter offset, computed once per planner: hashing
-    20,000 (task, host) names on every view would cost more than the rest of the plan."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._tables: weakref.WeakKeyDictionary[Planner, dict[str, Offsets]] = (
-            weakref.WeakKeyDictionary()
-        )
-
-    def offsets(self, planner: Planner, task: Task) -> Offsets:
-        """The (offset, host) pairs of ``task``'s hosts, earliest offset first."""
-        with self._lock:
-            table = self._tables.setdefault(planner, {})
-            found = table.get(task.name)
-        if found is None:
-            jitter = task.schedule.jitter
-            hosts = planner.hosts[task.name]
-            found = tuple(sorted((jitter_offset(task.name, host, jitter), host) for host in hosts))
-            with self._lock:
-                table[task.name] = found
-        return found
-
-
-def plan_upcoming(  # noqa: PLR0913 - the planner, the span, the filters and the cache
+def plan_upcoming(  # noqa: PLR0913 - the planner, the span, and the filters
     planner: Planner,
     start: datetime,
     end: datetime,
@@ -69,18 +40,16 @@ def plan_upcoming(  # noqa: PLR0913 - the planner, the span, the filters and the
     *,
     tasks: Collection[str] | None = None,
     hosts: Collection[str] | None = None,
-    jitter: JitterTable | None = None,
 ) -> Upcoming:
     """The fires in [start, end), only of ``tasks`` and on ``hosts`` when given: the first
     ``limit`` in time order (then task, host), each with the planner's decision, and the
     count of all of them."""
-    table = jitter or JitterTable()
     streams = []
     by_task = []
     for task in planner.calendar.tasks:
         if tasks is not None and task.name not in tasks:
             continue
-        offsets = table.offsets(planner, task)
+        offsets = planner.offsets(task)
         if hosts is not None:
             offsets = tuple(item for item in offsets if item[1] in hosts)
         if not offsets:
