@@ -14,8 +14,8 @@ from maintd.cli.paths import database_option, open_records
 from maintd.config.types import format_duration
 from maintd.errors import UsageError
 from maintd.report import kpi as report
-from maintd.report.kpi_json import find_backup_tasks, kpis_json
-from maintd.store import kpi_queries
+from maintd.report.kpi_json import kpis_json
+from maintd.report.kpi_source import read_kpis
 
 DEFAULT_PERIOD = timedelta(days=30)
 NO_DATA = "—"
@@ -45,13 +45,7 @@ def kpi(
         end = parse_when(until, zone, now, "--until", ago=True) if until else now
         if start >= end:
             raise UsageError("--since must be before --until")
-        rows = kpi_queries.read_kpi_rows(
-            records.ledger.engine, start, end, incidents_until=end + report.REOPEN_HORIZON
-        )
-    kpis = report.compute_kpis(
-        runs=rows.runs, incidents=rows.incidents, steps=rows.steps,
-        backup_tasks=find_backup_tasks(calendar, rows.runs), since=start, until=end, now=now,
-    )  # fmt: skip
+        kpis, _ = read_kpis(records.ledger, calendar, start, end, now)
     if output_format == "json":
         print_json(kpis_json(kpis, zone))
         return

@@ -20,12 +20,12 @@ from maintd.cli.paths import database_option, open_records, required_calendar
 from maintd.config import Calendar
 from maintd.errors import UsageError
 from maintd.report import content, document, html, markdown
-from maintd.report import kpi as report_kpi
 from maintd.report.content import ReportData
-from maintd.report.kpi_json import find_backup_tasks, kpis_json
+from maintd.report.kpi_json import kpis_json
+from maintd.report.kpi_source import read_kpis
 from maintd.report.period import Length, Period, resolve_period
 from maintd.report.texts import LANGUAGES, Texts
-from maintd.store import Ledger, kpi_queries
+from maintd.store import Ledger
 
 
 @click.command()
@@ -88,17 +88,8 @@ def report(  # noqa: PLR0913 - one keyword per command-line option
 
 
 def gather(ledger: Ledger, calendar: Calendar, period: Period, now: datetime) -> ReportData:
-    """The report of ``period``, its KPIs computed from the rows `maintd kpi` reads, as it
-    computes them (the same backup tasks, the same relapse horizon)."""
-    rows = kpi_queries.read_kpi_rows(
-        ledger.engine, period.start, period.end,
-        incidents_until=period.end + report_kpi.REOPEN_HORIZON,
-    )  # fmt: skip
-    kpis = report_kpi.compute_kpis(
-        runs=rows.runs, incidents=rows.incidents, steps=rows.steps,
-        backup_tasks=find_backup_tasks(calendar, rows.runs),
-        since=period.start, until=period.end, now=now,
-    )  # fmt: skip
+    """The report of ``period``, its KPIs exactly as `maintd kpi` gives them."""
+    kpis, rows = read_kpis(ledger, calendar, period.start, period.end, now)
     return content.gather_report(ledger, calendar, period, now, kpis=kpis, steps=rows.steps)
 
 

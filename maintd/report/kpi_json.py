@@ -1,23 +1,13 @@
 """The KPIs as scripts read them (`maintd kpi --format json`, the report's JSON): each KPI with
 the counts behind it, times in the calendar's zone with their offset, durations in seconds,
-percentages rounded to 0.01 (the counts are exact); and which tasks are backups."""
+percentages rounded to 0.01 (the counts are exact)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import tzinfo
 from typing import Any
 
-from maintd.config import Calendar
 from maintd.report import kpi as report
-
-
-def find_backup_tasks(calendar: Calendar | None, runs: Iterable[dict[str, Any]]) -> set[str]:
-    """The backup tasks: those running a ``backup_*`` plugin; without a calendar to say, the
-    tasks whose name contains "backup"."""
-    if calendar is not None:
-        return {task.name for task in calendar.tasks if (task.check or "").startswith("backup_")}
-    return {run["task"] for run in runs if "backup" in run["task"]}
 
 
 def kpis_json(kpis: report.Kpis, zone: tzinfo) -> dict[str, Any]:
