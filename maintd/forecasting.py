@@ -29,7 +29,7 @@ from maintd.config.predict import AnomalyWatch
 from maintd.predict import Point, Rule, fit_baseline, forecast_threshold, judge_scores, score_points
 from maintd.predict.rows import BaselineSpan, anomaly_row, threshold_row
 from maintd.predict.signal import Signal, anomaly_signal, threshold_signal
-from maintd.predict.trend import EXTRAPOLATION, Forecast, clean_points
+from maintd.predict.trend import Forecast, clean_points, horizon_for
 from maintd.report.maintlog import MaintenanceLog
 from maintd.respond.foresight import Change, ForesightDesk, Judgement
 from maintd.respond.remedy import run_for_incident
@@ -132,7 +132,7 @@ class Forecaster:
             [Point(at, value) for at, value in readings], reaches=predict.reaches, now=now,
             window=predict.window, min_history=predict.min_history, coverage=predict.coverage,
             direction=predict.direction,
-            horizon=max(EXTRAPOLATION * predict.window, predict.within),
+            horizon=horizon_for(predict.window, predict.within),
         )  # fmt: skip
         signal = threshold_signal(forecast, predict.within)
         previous = self.forecasts.previous("threshold", task.name, host, predict.metric)

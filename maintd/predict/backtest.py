@@ -26,6 +26,7 @@ from maintd.predict.trend import (
     Point,
     clean_points,
     forecast_threshold,
+    horizon_for,
     least_squares_eta,
 )
 
@@ -95,7 +96,8 @@ def backtest(  # noqa: PLR0913 - the points, and one keyword per setting of `pre
     def robust(known: Sequence[Point], now: datetime) -> datetime | None:
         forecast = forecast_threshold(known, reaches=reaches, now=now, window=window,
                                       min_history=min_history, coverage=coverage,
-                                      direction=direction)  # fmt: skip
+                                      direction=direction,
+                                      horizon=horizon_for(window, within))  # fmt: skip
         return forecast.eta
 
     def linear(known: Sequence[Point], now: datetime) -> datetime | None:

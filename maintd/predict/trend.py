@@ -58,6 +58,12 @@ MIN_BUCKETS = 5
 EXTRAPOLATION = 4
 
 
+def horizon_for(window: timedelta, within: timedelta) -> timedelta:
+    """How far ahead a `predict:` forecast believes an eta: ``EXTRAPOLATION`` windows, but
+    never less than the warning's own ``within`` (asked for, it is looked at)."""
+    return max(EXTRAPOLATION * window, within)
+
+
 @dataclass(frozen=True, slots=True)
 class Point:
     """One reading of a metric. ``value`` None (a plugin's ``U``), NaN or infinite is dropped."""

@@ -12,7 +12,7 @@ import pytest
 from maintd.predict import series
 from maintd.predict.backtest import BacktestResult, backtest, first_breach
 from maintd.predict.series import Series
-from maintd.predict.trend import Point
+from maintd.predict.trend import Point, horizon_for
 
 DAY = timedelta(days=1)
 HOUR = timedelta(hours=1)
@@ -117,3 +117,16 @@ def test_thirty_days_of_five_minute_points_replay_in_well_under_two_seconds() ->
     assert len(generated.points) == 30 * 288
     assert result.maintd.forecasts > 90
     assert elapsed < 2.0, f"{elapsed:.2f} s"
+
+
+def test_a_within_longer_than_the_horizon_is_replayed_as_the_daemon_forecasts() -> None:
+    # A slow fill (0.5/d) watched 60 days ahead on a 7-day window: the daemon looks 60 days
+    # ahead (horizon_for), so the replay must too, or it would warn 32 days late.
+    points = [Point(START + i * HOUR, 20 + 0.5 * i / 24 + (0.05 if i % 2 else -0.05))
+              for i in range(24 * 200)]  # fmt: skip
+    result = backtest(points, reaches=95, within=60 * DAY, window=7 * DAY, min_history=DAY,
+                      step=DAY)  # fmt: skip
+    assert result.breach is not None
+    assert result.maintd.lead_time is not None and result.maintd.lead_time > 59 * DAY
+    assert horizon_for(7 * DAY, 60 * DAY) == 60 * DAY
+    assert horizon_for(7 * DAY, 14 * DAY) == 28 * DAY
