@@ -19,9 +19,8 @@ from maintd.store import IncidentBook, open_store
 from maintd.store.forecasts import ForecastBook
 from tests.browser import Browser, browser_or_skip, keep_artifact
 from tests.conftest import PLUGINS
-from tests.e2e.test_daemon import Daemon
+from tests.daemon import Daemon, start, status_file
 from tests.e2e.test_daemon_predict import seed_filling_disk
-from tests.e2e.test_daemon_response import start, status_file
 from tests.fetch import fetch
 from tests.pages import Elements
 from tests.sshd import SshdCluster, free_port

@@ -17,8 +17,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from maintd import __version__
 from tests.conftest import PLUGINS
-from tests.e2e.test_daemon import Daemon, rows
-from tests.e2e.test_daemon_response import status_file
+from tests.daemon import Daemon, rows, status_file
 from tests.fetch import fetch
 from tests.sshd import SshdCluster, free_port
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from maintd.store import IncidentBook, open_store
 from tests.conftest import PLUGINS
-from tests.e2e.test_daemon import Daemon
+from tests.daemon import Daemon
 
 CALENDAR = f"""
 timezone: UTC

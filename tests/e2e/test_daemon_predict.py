@@ -16,8 +16,7 @@ from sqlalchemy import insert
 from maintd.store import FireKey, open_store
 from maintd.store.schema import metrics
 from tests.conftest import PLUGINS
-from tests.e2e.test_daemon import Daemon
-from tests.e2e.test_daemon_response import maintd, start
+from tests.daemon import Daemon, maintd, start
 from tests.sshd import SshdCluster
 from tests.webhook import Webhook
 

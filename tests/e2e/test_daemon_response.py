@@ -9,40 +9,14 @@ notices until it closes, a silence until it expires, and a remediation fixes wha
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 from tests.conftest import PLUGINS
-from tests.e2e.test_daemon import Daemon
+from tests.daemon import Daemon, maintd, start, status_file
 from tests.sshd import SshdCluster
 from tests.webhook import Webhook
-
-
-def status_file(directory: Path, name: str, code: int) -> Path:
-    path = directory / name
-    path.write_text(f"{code}\n")
-    path.chmod(0o666)
-    return path
-
-
-def maintd(daemon: Daemon, *arguments: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "maintd", *arguments, "--db", str(daemon.database),
-         "--config", str(daemon.calendar)],
-        capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    return done.stdout
-
-
-def start(daemon: Daemon) -> None:
-    daemon.extra_arguments = ["--respond-every", "0.3"]
-    daemon.start()
-    daemon.messages("READY=1")
-
 
 ESCALATING = """
 severities:

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from tests.conftest import PLUGINS
-from tests.e2e.test_daemon import Daemon, assert_no_gaps, rows
+from tests.daemon import Daemon, assert_no_gaps, rows
 from tests.integration.test_ssh import processes_matching
 from tests.sshd import SshdCluster
 

@@ -1,0 +1,120 @@
+"""A `maintd run` process for the end-to-end and proving-ground tests: its own notify socket,
+database and logs in one directory; helpers that read what it recorded."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from maintd.config import load_calendar
+from maintd.plan import Planner
+from maintd.store import open_store
+
+
+class Daemon:
+    """One `maintd run` process with its own notify socket."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.calendar = directory / "calendar.yaml"
+        self.database = directory / "maintd.db"
+        self.logs = directory / "logs"
+        self.socket_path = directory / "notify.sock"
+        self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.notify.bind(str(self.socket_path))
+        self.notify.settimeout(0.2)
+        self.process: subprocess.Popen[bytes] | None = None
+        self.extra_arguments: list[str] = []
+
+    def start(self) -> None:
+        env = {**os.environ, "NOTIFY_SOCKET": str(self.socket_path)}
+        arguments = [
+            *(sys.executable, "-m", "maintd", "run", str(self.calendar)),
+            *("--db", str(self.database), "--log-dir", str(self.logs), "--stop-grace", "5"),
+            *self.extra_arguments,
+        ]
+        with (self.directory / "daemon.log").open("ab") as output:
+            self.process = subprocess.Popen(  # noqa: S603
+                arguments, env=env, stdout=output, stderr=output
+            )
+
+    def messages(self, until: str, seconds: float = 15.0) -> list[str]:
+        """Datagrams received until one holds ``until``."""
+        received: list[str] = []
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                received.append(self.notify.recv(4096).decode())
+            except TimeoutError:
+                continue
+            if until in received[-1]:
+                return received
+        raise AssertionError(f"no {until!r} in {received}: {self.output()}")
+
+    def signal(self, number: int) -> None:
+        assert self.process is not None
+        self.process.send_signal(number)
+
+    def output(self) -> str:
+        return (self.directory / "daemon.log").read_text(errors="replace")
+
+    def stop(self) -> int:
+        assert self.process is not None
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=20)
+
+    def close(self) -> None:
+        """Kill the process if a test left it running; close the notify socket."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self.notify.close()
+
+
+def rows(daemon: Daemon) -> list[dict[str, object]]:
+    return open_store(str(daemon.database)).history(limit=100_000)
+
+
+def assert_no_gaps(daemon: Daemon, ledger: list[dict[str, object]]) -> None:
+    """Between each pair's first and last row, every planned fire has exactly one row."""
+    calendar = load_calendar(daemon.calendar).calendar
+    planner = Planner(calendar)
+    for task in calendar.tasks:
+        times: list = sorted(row["scheduled_for"] for row in ledger if row["task"] == task.name)  # type: ignore[type-var]
+        if not times:
+            continue
+        planned = [
+            fire.at
+            for fire in planner.plan(times[0], times[-1] + timedelta(microseconds=1), [task.name])
+        ]
+        assert times == planned, f"{task.name}: {len(planned)} planned, {len(times)} recorded"
+
+
+def status_file(directory: Path, name: str, code: int) -> Path:
+    path = directory / name
+    path.write_text(f"{code}\n")
+    path.chmod(0o666)
+    return path
+
+
+def maintd(daemon: Daemon, *arguments: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "maintd", *arguments, "--db", str(daemon.database),
+         "--config", str(daemon.calendar)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def start(daemon: Daemon) -> None:
+    daemon.extra_arguments = ["--respond-every", "0.3"]
+    daemon.start()
+    daemon.messages("READY=1")
