@@ -7,7 +7,10 @@
                                                                                └──▶ metrics
 
 ``FireProcessor`` is what the daemon's scheduler calls for every scheduled time, so that each
-one ends as exactly one row; the parse step is ``results.interpret``.
+one ends as exactly one row; the parse step is ``results.interpret``. When the database refuses
+a write (a full disk), the row waits in memory (``store.pending``) and is written as soon as it
+takes writes again; a fire whose claim could not be written is not run and becomes MISSED with
+the database's reason.
 """
 
 from __future__ import annotations
@@ -27,15 +30,18 @@ from maintd.plan import Planner
 from maintd.report.maintlog import MaintenanceLog
 from maintd.respond import Kind, Policy, Responder, Result
 from maintd.respond.remedy import remediate
-from maintd.results import interpret
+from maintd.results import Perfdatum, interpret
 from maintd.status import PLUGIN_STATUSES, Status
 from maintd.store import Claim, FireKey, Ledger, Outcome, SilenceBook
+from maintd.store.ledger import OUTPUT_LIMIT, LedgerWriteError
+from maintd.store.pending import PendingCompletion, PendingRecord, PendingRows
 
 log = logging.getLogger("maintd.fire")
 MIN_GRACE = timedelta(seconds=60)
 DEFAULT_SEVERITY = "warning"  # for a calendar that names no severity at all
 REMEDIABLE_EVENTS = (Kind.OPENED, Kind.REOPENED, Kind.CHANGED)
 REMEDIABLE_STATUSES = PLUGIN_STATUSES - {Status.OK}
+CUT_MARK = "\n[… long output cut to fit the ledger]"
 # A fire's row was written: task, host, status, seconds its check ran (None: it did not run),
 # when. The daemon's metrics count these.
 Recorded = Callable[[str, str, Status, float | None, datetime], None]
@@ -119,10 +125,12 @@ class FireProcessor:
         self.stopping = threading.Event()
         self.running = 0
         self._count_lock = threading.Lock()
+        self.pending = PendingRows()  # rows the database refused, written when it can
 
     def handle(self, task_name: str, host: str, run_times: list[datetime]) -> None:
         """Scheduled fires of one job: the latest runs (if not too late), earlier ones that
         piled up are recorded MISSED."""
+        self.flush_pending()
         site = self.site
         task = site.planner.tasks.get(task_name)
         if task is None:
@@ -158,13 +166,51 @@ class FireProcessor:
         calendar's own policy left it out (catch-up), which is no problem of the host."""
         try:
             key = FireKey(task, host, at)
-            if self.ledger.record(key, "schedule", status=status, reason=reason):
+            try:
+                recorded = self.ledger.record(key, "schedule", status=status, reason=reason)
+            except LedgerWriteError as error:
+                self._keep(PendingRecord(key, "schedule", status, reason), error.reason)
+                recorded = True  # it will be, once the database takes writes again
+            if recorded:
                 self.log.run(at, status.value, f"{task}@{host}", reason, None)
                 if respond:
                     self.respond(Result(task, host, status, reason, at))
                 self._recorded(task, host, status, None, _now())
         except Exception:
             log.exception("could not record %s@%s at %s", task, host, at.isoformat())
+
+    def flush_pending(self) -> None:
+        """Write the rows the database refused earlier, if it takes writes again (called
+        before every fire, and periodically by the daemon)."""
+        written = self.pending.flush(self.ledger)
+        if written is None or len(self.pending):
+            return
+        given_up = self.pending.given_up
+        lost = f"; {given_up} rows were given up (too many waiting)" if given_up else ""
+        log.warning("the ledger takes writes again: %d rows that waited written%s", written, lost)
+        self.log.event(f"ledger writable again: {written} rows that waited written{lost}")
+
+    def store_problem(self) -> str | None:
+        """Why rows are waiting for the database, or None (for the daemon's status)."""
+        return self.pending.problem()
+
+    def _keep(self, row: PendingRecord | PendingCompletion, reason: str) -> None:
+        """Hold a row the database refused; say so once when the trouble starts."""
+        if self.pending.add(row, reason):
+            log.error("cannot write the ledger (%s): rows wait in memory until it can", reason)
+            try:
+                self.log.event(f"ledger not writable ({reason}): rows wait in memory")
+            except Exception:  # the log may sit on the same full disk; its writer says so
+                log.exception("could not log the ledger's failure")
+
+    def _complete_row(
+        self, claim: Claim, outcome: Outcome, measurements: tuple[Perfdatum, ...] = ()
+    ) -> None:
+        """Write how a claimed fire ended, or keep it until the database takes writes."""
+        try:
+            self.ledger.complete(claim, outcome, measurements)
+        except LedgerWriteError as error:
+            self._keep(PendingCompletion(claim, outcome, measurements), error.reason)
 
     def policy(self, task_name: str) -> Policy:
         """The incident policy of a task of the current calendar (reloads replace the site)."""
@@ -214,7 +260,16 @@ class FireProcessor:
         with self._count_lock:  # counted from the claim on: stop() waits for this row too
             self.running += 1
         try:
-            claim = self.ledger.claim(FireKey(task.name, host, at), trigger)
+            key = FireKey(task.name, host, at)
+            try:
+                claim = self.ledger.claim(key, trigger)
+            except LedgerWriteError as error:
+                # Unclaimed, the fire could run twice (a restart, another node): not run.
+                reason = f"the database could not be written: {error.reason}"
+                self._keep(PendingRecord(key, trigger, Status.MISSED, reason), error.reason)
+                self.log.run(at, Status.MISSED.value, f"{task.name}@{host}", reason, None)
+                self._recorded(task.name, host, Status.MISSED, None, _now())
+                return
             if claim is None:
                 return  # the fire has its row already (caught up, or another node ran it)
             try:
@@ -222,7 +277,7 @@ class FireProcessor:
                     host_run = site.runner.run_one(task, host)
                 status = self._complete(claim, host_run)
             except Exception as error:
-                self.ledger.complete(claim, Outcome(Status.ERROR, f"maintd failed: {error}"))
+                self._complete_row(claim, Outcome(Status.ERROR, f"maintd failed: {error}"))
                 self._recorded(task.name, host, Status.ERROR, None, _now())
                 raise
             # Only the plugin's own verdict measured anything: an unreachable host or a timeout
@@ -265,11 +320,11 @@ class FireProcessor:
             finished_at=finished,
             duration=raw.duration,
             exit_code=raw.exit_code,
-            output="\n".join(part for part in (result.long_output, *result.notes) if part),
+            output=stored_output(result.long_output, result.notes),
             attempt=host_run.attempts,
             reason=raw.reason or None,
         )
-        self.ledger.complete(claim, outcome, result.perfdata)
+        self._complete_row(claim, outcome, result.perfdata)
         job = f"{host_run.task}@{host_run.host}"
         self.log.run(finished, result.status.value, job, result.summary, raw.duration)
         self.respond(Result(host_run.task, host_run.host, result.status, result.summary, finished))
@@ -293,6 +348,16 @@ class FireProcessor:
             self.on_lateness(lateness.total_seconds())
         except Exception:  # measuring the scheduler must never cost a fire its row
             log.exception("could not record the scheduler's lag")
+
+
+def stored_output(long_output: str, notes: tuple[str, ...]) -> str:
+    """The long output and maintd's notes on it, within the ledger's limit: the long output is
+    cut, never the notes (they say why the output looks as it does, e.g. that it was cut)."""
+    remarks = "\n".join(notes)
+    room = OUTPUT_LIMIT - len(remarks) - len(CUT_MARK) - 1
+    if len(long_output) > room:
+        long_output = long_output[: max(room, 0)] + CUT_MARK
+    return "\n".join(part for part in (long_output, remarks) if part)[:OUTPUT_LIMIT]
 
 
 def _now() -> datetime:

@@ -27,6 +27,7 @@ Path = tuple[str | int, ...]
 _BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _NULL_TAG = "tag:yaml.org,2002:null"
 _DECIMAL = re.compile(r"[-+]?[0-9]+")
+_PLAIN_KEY = re.compile(r"[^\s.\[\]'\"]+")
 _INT_TAG = "tag:yaml.org,2002:int"
 _FLOAT_TAG = "tag:yaml.org,2002:float"
 _BOOL_TAG = "tag:yaml.org,2002:bool"
@@ -161,10 +162,25 @@ def load_yaml(text: str, file: str) -> tuple[Any, SourceMap, list[Problem]]:
         line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
         message = f"YAML syntax: {error.problem or error.context}"
         return None, source_map, [Problem(message, file=file, line=line, column=column)]
+    except yaml.reader.ReaderError as error:
+        return None, source_map, [_reader_problem(error, text, file)]
     except yaml.YAMLError as error:
-        return None, source_map, [Problem(f"YAML syntax: {error}", file=file)]
+        message = " ".join(str(error).split())  # one line: the CLI prints a problem per line
+        return None, source_map, [Problem(f"YAML syntax: {message}", file=file)]
     finally:
         loader.dispose()
+
+
+def _reader_problem(error: yaml.reader.ReaderError, text: str, file: str) -> Problem:
+    """A character YAML does not allow (a NUL, a control character), located by line and
+    column: PyYAML gives only its offset, in a message spread over two lines."""
+    offset = min(max(error.position, 0), len(text))
+    line = text.count("\n", 0, offset) + 1
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    character = error.character
+    code = ord(character) if isinstance(character, str) else int(character)
+    message = f"YAML syntax: character U+{code:04X} is not allowed in YAML text ({error.reason})"
+    return Problem(message, file=file, line=line, column=column)
 
 
 _CONSTRUCT = object()  # "let PyYAML construct it": hex ints, floats, timestamps
@@ -303,6 +319,10 @@ def format_path(path: Path) -> str:
     for part in path:
         if isinstance(part, int):
             text += f"[{part}]"
+        elif not (_PLAIN_KEY.fullmatch(str(part)) and str(part).isprintable()):
+            # A key of control characters, spaces or dots would break the message's one line
+            # or read as several keys: quoted, it shows what is really there.
+            text += f"[{str(part)!r}]"
         else:
             text += f".{part}" if text else str(part)
     return text

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from maintd.errors import ConfigError, Problem, did_you_mean
-from maintd.plugins.header import PluginSpec, read_header
+from maintd.plugins.header import PluginSpec, parse_header
 
 
 def _builtin_dir() -> Path:
@@ -28,6 +28,7 @@ def _builtin_dir() -> Path:
 
 
 BUILTIN_DIR = _builtin_dir()
+MAX_PLUGIN_BYTES = 1024 * 1024  # the largest built-in plugin is 25 KB
 
 
 @dataclass(frozen=True)
@@ -103,12 +104,31 @@ def _add_plugin(
 
 
 def read_plugin(path: Path) -> Plugin:
-    """Read one plugin file. Raises ConfigError when its shebang or header is wrong."""
-    content = path.read_bytes()
+    """Read one plugin file. Raises ConfigError when it cannot be read, is too large, or its
+    shebang or header is wrong."""
+    content = _read_content(path)
     first_line = content.split(b"\n", 1)[0].decode("utf-8", errors="replace")
     if not first_line.startswith("#!") or not first_line[2:].strip():
         raise ConfigError(
             [Problem("a plugin starts with a shebang line (#!/bin/sh)", file=str(path), line=1)]
         )
     interpreter = tuple(shlex.split(first_line[2:]))
-    return Plugin(read_header(path), path, interpreter, content)
+    return Plugin(parse_header(content, path), path, interpreter, content)
+
+
+def _read_content(path: Path) -> bytes:
+    """The plugin's bytes. A plugin is sent to the host on every run and kept in memory: a
+    file far larger than any script (a binary, a log dropped in the directory) is refused."""
+    try:
+        with path.open("rb") as file:
+            content = file.read(MAX_PLUGIN_BYTES + 1)
+    except OSError as error:
+        message = f"cannot read the plugin: {error.strerror or error}"
+        raise ConfigError([Problem(message, file=str(path))]) from None
+    if len(content) > MAX_PLUGIN_BYTES:
+        message = (
+            f"the file is larger than {MAX_PLUGIN_BYTES // 1024} KiB: not a plugin script "
+            "(a binary or a data file in a plugin directory?)"
+        )
+        raise ConfigError([Problem(message, file=str(path))])
+    return content

@@ -112,9 +112,22 @@ def type_problem(spec: ParamSpec, value: Any) -> str | None:
 def read_header(path: Path) -> PluginSpec:
     """Read and validate the header of the plugin at ``path``. Raises ConfigError."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError([Problem(f"cannot read the plugin: {error}", file=str(path))]) from None
+        content = path.read_bytes()
+    except OSError as error:
+        message = f"cannot read the plugin: {error.strerror or error}"
+        raise ConfigError([Problem(message, file=str(path))]) from None
+    return parse_header(content, path)
+
+
+def parse_header(content: bytes, path: Path) -> PluginSpec:
+    """Validate the header of a plugin's ``content`` read from ``path``. Raises ConfigError
+    whose problems point at the plugin file's lines."""
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = content.count(b"\n", 0, error.start) + 1
+        message = f"not UTF-8 text ({error.reason} at byte {error.start})"
+        raise ConfigError([Problem(message, file=str(path), line=line)]) from None
     header, first_line = extract_header(text)
     if header is None:
         raise ConfigError(
@@ -176,4 +189,11 @@ class _ShiftedMark:
         self.name, self.line, self.column = name, line, column
 
 
-__all__ = ["ParamSpec", "PluginSpec", "extract_header", "read_header", "type_problem"]
+__all__ = [
+    "ParamSpec",
+    "PluginSpec",
+    "extract_header",
+    "parse_header",
+    "read_header",
+    "type_problem",
+]

@@ -7,19 +7,26 @@
 Files are named YYYY-MM-DD.log in the calendar's timezone, created 0640. The day's file stays
 open between lines (opening it for every run cost more than writing the row); it is reopened
 when the day changes or when someone removed or renamed it.
+
+The log is for people; the ledger is the record. A line that cannot be written (a full disk, a
+directory gone read-only) is dropped and counted, never raised to the fire that wrote it: the
+daemon's own log says so once, and the next line that can be written says how many were lost.
 """
 
 from __future__ import annotations
 
+import errno
+import logging
 import os
 import re
 import threading
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
-from typing import TextIO
+from typing import IO, Any, BinaryIO
 
 SUMMARY_LIMIT = 300
+log = logging.getLogger("maintd.maintlog")
 
 
 class MaintenanceLog:
@@ -30,7 +37,8 @@ class MaintenanceLog:
         self.zone = zone
         self._lock = threading.Lock()
         self._path: Path | None = None
-        self._file: TextIO | None = None
+        self._file: BinaryIO | None = None
+        self.lost = 0  # lines dropped since the last one written
 
     def run(
         self, at: datetime, status: str, job: str, summary: str, duration: float | None
@@ -54,24 +62,52 @@ class MaintenanceLog:
         path = day_file(self.directory, local.date())
         line = f"{local.isoformat(timespec='seconds')}  {text}\n"
         with self._lock:
-            file = self._open(path)
-            file.write(line)
-            file.flush()
+            try:
+                file = self._open(path)
+                if self.lost:
+                    # A line cut short by the full disk is ended first, so it stays alone.
+                    _write_all(file, ("\n" + self._lost_line(local)).encode())
+                    self.lost = 0
+                _write_all(file, line.encode("utf-8", errors="replace"))
+            except OSError as error:
+                self._drop(error)
 
-    def _open(self, path: Path) -> TextIO:
+    def _lost_line(self, local: datetime) -> str:
+        event = f"{self.lost} lines of this log could not be written (see the daemon's log)"
+        return f"{local.isoformat(timespec='seconds')}  {'EVENT':<11} {event}\n"
+
+    def _drop(self, error: OSError) -> None:
+        """Count a line that could not be written; the daemon's log hears of the first one."""
+        if not self.lost:
+            log.error("cannot write the maintenance log in %s: %s", self.directory, error)
+        self.lost += 1
+        self._close()  # opened afresh for the next line, in case the file was the trouble
+
+    def _open(self, path: Path) -> BinaryIO:
         if self._file is not None and (path != self._path or _moved(self._file, path)):
             self._close()
         if self._file is None:
             self.directory.mkdir(parents=True, exist_ok=True)
             descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
-            self._file = os.fdopen(descriptor, "a", encoding="utf-8")
+            # Unbuffered: each line is one write(2), so a full disk cannot leave half a line
+            # in a buffer to be written later in the middle of another.
+            self._file = os.fdopen(descriptor, "ab", buffering=0)
             self._path = path
         return self._file
 
     def _close(self) -> None:
         if self._file is not None:
-            self._file.close()
+            try:
+                self._file.close()
+            except OSError:
+                log.debug("closing the maintenance log failed", exc_info=True)
         self._file = self._path = None
+
+
+def _write_all(file: BinaryIO, data: bytes) -> None:
+    """Write ``data`` whole; a short write (the disk filled up midway) raises ENOSPC."""
+    if file.write(data) != len(data):
+        raise OSError(errno.ENOSPC, "the line was cut short: no space left")
 
 
 def day_file(directory: Path, day: date) -> Path:
@@ -79,7 +115,7 @@ def day_file(directory: Path, day: date) -> Path:
     return directory / f"{day.isoformat()}.log"
 
 
-def names_open_file(path: Path, file: TextIO) -> bool | None:
+def names_open_file(path: Path, file: IO[Any]) -> bool | None:
     """Whether ``path`` still names the open ``file`` (False once rotated away and replaced);
     None when nothing is at ``path`` (removed, or rotated and not yet written anew)."""
     try:
@@ -90,7 +126,7 @@ def names_open_file(path: Path, file: TextIO) -> bool | None:
     return (named.st_ino, named.st_dev) == (opened.st_ino, opened.st_dev)
 
 
-def _moved(file: TextIO, path: Path) -> bool:
+def _moved(file: IO[Any], path: Path) -> bool:
     """True when ``path`` is no longer the open file (removed, or rotated away)."""
     return not names_open_file(path, file)
 

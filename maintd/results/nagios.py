@@ -7,12 +7,14 @@ on, the rest is more perfdata. Garbage never raises: the result is UNKNOWN and s
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from maintd.results.perfdata import Perfdatum, parse_perfdata
 from maintd.status import EXIT_CODE_TO_STATUS, Status
 
 SUMMARY_LIMIT = 1000  # characters of the first line kept as the summary
+_CONTROL = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # all but \t \n \r
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,11 @@ def parse_output(exit_code: int, stdout: bytes | str) -> CheckResult:
     if "\x00" in text:
         text = text.replace("\x00", "\ufffd")
         notes.append("output held NUL bytes (binary output?)")
+    if _CONTROL.search(text):
+        # Terminal escapes and other controls would reach the terminals of everyone who reads
+        # the ledger or the log (`maintd history`, `maintd log`): shown as U+FFFD instead.
+        text = _CONTROL.sub("\ufffd", text)
+        notes.append("output held control characters (shown as \ufffd)")
     first_line, _, rest = text.partition("\n")
     summary, _, perf_text = first_line.partition("|")
     long_lines: list[str] = []
@@ -51,8 +58,11 @@ def parse_output(exit_code: int, stdout: bytes | str) -> CheckResult:
             more_perf = [tail, *lines[index + 1 :]]
             break
         long_lines.append(line)
-    perfdata, perf_notes = parse_perfdata(" ".join([perf_text, *more_perf]))
-    notes.extend(perf_notes)
+    # Each part on its own: a quote left open on the first line must not swallow the rest.
+    perfdata, perf_notes = parse_perfdata(perf_text)
+    more_perfdata, more_notes = parse_perfdata(" ".join(more_perf))
+    perfdata += more_perfdata
+    notes.extend([*perf_notes, *more_notes])
     summary = summary.strip()
     if not summary:
         summary = "(no output)"

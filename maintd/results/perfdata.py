@@ -115,8 +115,10 @@ def parse_item(token: str) -> Perfdatum:
     label, separator, rest = _split_label(token)
     if not separator:
         raise ValueError("no '=' after the label")
-    if not label:
+    if not label.strip():
         raise ValueError("empty label")
+    if not label.isprintable():
+        raise ValueError("the label holds control characters")
     fields = rest.split(";")
     value_match = _VALUE.fullmatch(fields[0])
     if not value_match:
@@ -125,7 +127,7 @@ def parse_item(token: str) -> Perfdatum:
     fields += [""] * (5 - len(fields))
     return Perfdatum(
         label=label,
-        value=None if number == "U" else float(number),
+        value=None if number == "U" else _finite(number),
         unit=value_match.group("unit") or "",
         warn=parse_range(fields[1]) if fields[1] else None,
         crit=parse_range(fields[2]) if fields[2] else None,
@@ -156,4 +158,13 @@ def _optional_number(text: str) -> float | None:
         return None
     if not re.fullmatch(_NUMBER, text):
         raise ValueError(f"{text!r} is not a number")
-    return float(text)
+    return _finite(text)
+
+
+def _finite(text: str) -> float:
+    """The number ``text`` as a float; ValueError when it is too large for one (``1e999``
+    would be stored as infinity and poison every sum and trend it enters)."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text[:40]!r} is out of range")
+    return value

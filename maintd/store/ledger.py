@@ -3,18 +3,25 @@
 The unique key (task, host, scheduled_for) is what makes a fire run once: a claim is an
 ``INSERT … ON CONFLICT DO NOTHING``, so a restarted daemon, a catch-up and a second node on the
 same PostgreSQL database can never run the same fire twice.
+
+A write the database refuses (a full disk, a lock held too long, an I/O error) raises
+``LedgerWriteError`` with the database's own reason; until a write succeeds again,
+``write_problem(engine)`` says what is wrong (for /readyz).
 """
 
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterable, Sequence
+import weakref
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, func, select, update
+from sqlalchemy import Connection, Engine, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
 
 from maintd.results import Perfdatum
 from maintd.status import Status
@@ -23,6 +30,22 @@ from maintd.store.schema import metrics, runs
 
 OUTPUT_LIMIT = 16 * 1024  # characters of long output kept in the ledger
 NODE = socket.gethostname()
+# Why the last write to each database failed, until one succeeds again.
+_WRITE_PROBLEMS: weakref.WeakKeyDictionary[Engine, str] = weakref.WeakKeyDictionary()
+
+
+class LedgerWriteError(Exception):
+    """The database refused a write; ``reason`` is its own one-line explanation
+    ("database or disk is full"). Nothing of the write was kept."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def write_problem(engine: Engine) -> str | None:
+    """Why the last write to ``engine``'s database failed, or None when it succeeded."""
+    return _WRITE_PROBLEMS.get(engine)
 
 
 @dataclass(frozen=True)
@@ -80,7 +103,8 @@ class Ledger:
         status: Status = Status.RUNNING,
         reason: str | None = None,
     ) -> Claim | None:
-        """Insert the fire's row; return the claim, or None when the fire already has a row."""
+        """Insert the fire's row; return the claim, or None when the fire already has a row.
+        Raises LedgerWriteError."""
         values = {
             "task": fire.task,
             "host": fire.host,
@@ -91,18 +115,20 @@ class Ledger:
             "attempt": 1,
             "node": NODE,
         }
-        with writing(self.engine) as connection:
+        with self._writing() as connection:
             row = connection.execute(self._claim, values).first()
         return None if row is None else Claim(int(row[0]), fire)
 
     def record(self, fire: FireKey, trigger: str, *, status: Status, reason: str) -> bool:
-        """Record a fire that does not run (SKIPPED, MISSED); False when it had a row."""
+        """Record a fire that does not run (SKIPPED, MISSED); False when it had a row. Raises
+        LedgerWriteError."""
         return self.claim(fire, trigger, status=status, reason=reason) is not None
 
     def complete(
         self, claim: Claim, outcome: Outcome, measurements: Sequence[Perfdatum] = ()
     ) -> None:
-        """Write how a claimed fire ended and what it measured, in one transaction."""
+        """Write how a claimed fire ended and what it measured, in one transaction. Raises
+        LedgerWriteError."""
         values = {
             "run_id": claim.id,
             "status": outcome.status.value,
@@ -115,17 +141,29 @@ class Ledger:
             "output": outcome.output[:OUTPUT_LIMIT],
             "attempt": outcome.attempt,
         }
-        with writing(self.engine) as connection:
+        with self._writing() as connection:
             connection.execute(self._complete, values)
             if measurements:
                 at = outcome.finished_at
                 rows = [_metric_row(claim, at, item) for item in measurements]
                 connection.execute(self._measure, rows)
 
+    @contextmanager
+    def _writing(self) -> Iterator[Connection]:
+        """A write transaction whose refusal by the database becomes LedgerWriteError."""
+        try:
+            with writing(self.engine) as connection:
+                yield connection
+        except OperationalError as error:
+            reason = _reason_of(error)
+            _WRITE_PROBLEMS[self.engine] = reason
+            raise LedgerWriteError(reason) from error
+        _WRITE_PROBLEMS.pop(self.engine, None)
+
     def interrupt_running(self, reason: str, node: str = NODE) -> int:
         """Mark this node's RUNNING rows INTERRUPTED (left by a process that died or stopped);
-        return how many."""
-        with writing(self.engine) as connection:
+        return how many. Raises LedgerWriteError."""
+        with self._writing() as connection:
             result = connection.execute(
                 update(runs)
                 .where(runs.c.status == Status.RUNNING.value, runs.c.node == node)
@@ -203,6 +241,12 @@ class Ledger:
         with reading(self.engine) as connection:
             rows = connection.execute(select(metrics).where(metrics.c.run_id == run_id))
             return [dict(row._mapping) for row in rows]
+
+
+def _reason_of(error: OperationalError) -> str:
+    """The driver's own message ("database or disk is full"), on one line."""
+    text = str(error.orig or error).strip()
+    return text.splitlines()[0] if text else type(error.orig or error).__name__
 
 
 def _insert_ignoring_duplicates(engine: Engine) -> Any:

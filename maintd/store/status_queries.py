@@ -12,6 +12,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from maintd.status import Status
+from maintd.store import ledger
 from maintd.store.db import reading
 from maintd.store.incidents import OPEN_STATES
 from maintd.store.schema import incidents, runs
@@ -41,9 +42,11 @@ def open_incidents_by_severity(engine: Engine) -> dict[str, int]:
 
 
 def probe_reading(engine: Engine) -> str | None:
-    """Read one row of the ledger; return None when that worked, else why not (one line).
+    """Read one row of the ledger; return None when that worked and the last write to it
+    worked too, else why not (one line).
 
-    A bare ``SELECT 1`` proves little on SQLite: it never touches the database file.
+    A bare ``SELECT 1`` proves little on SQLite: it never touches the database file. A full
+    disk still lets every read through: only the writes tell (``ledger.write_problem``).
     """
     try:
         with reading(engine) as connection:
@@ -53,4 +56,5 @@ def probe_reading(engine: Engine) -> str | None:
         # SQLAlchemy's wrapping of it with the statement and a link.
         text = str(getattr(error, "orig", None) or error).strip()
         return text.splitlines()[0] if text else type(error).__name__
-    return None
+    refused = ledger.write_problem(engine)
+    return f"writes fail: {refused}" if refused else None
