@@ -95,6 +95,9 @@ class SshPool:
                 if attempt == 2:
                     return _failed(Status.UNREACHABLE, _reason(target, error), started)
                 continue
+            if time.monotonic() - started >= request.timeout:
+                channel.close()
+                return _failed(Status.TIMEOUT, _late_reason(request, started), started)
             try:
                 return run_on_channel(channel, request, started)
             finally:
@@ -164,6 +167,7 @@ class SshPool:
         transport = self._connection(slot, target)
         delay = 0.02
         for attempt in range(1, CHANNEL_OPEN_TRIES + 1):
+            opening = time.monotonic()
             try:
                 return transport.open_session(timeout=target.connect_timeout)
             except paramiko.ChannelException:
@@ -172,12 +176,16 @@ class SshPool:
                     raise
                 time.sleep(delay)
                 delay *= 2
-            except (paramiko.SSHException, EOFError, OSError):
+            except (paramiko.SSHException, EOFError, OSError) as error:
                 # The connection itself failed (is_active() can stay True when the server
                 # froze): drop it, unless another check has already replaced it.
                 with slot.lock:
                     if slot.transport is transport:
                         self._drop(slot)
+                if time.monotonic() - opening >= target.connect_timeout:
+                    # Silent for the whole connect timeout (host black-holed, link down): a
+                    # reconnect would wait as long again, doubling the time to the status.
+                    raise HostUnreachable(_silent_reason(target)) from error
                 raise
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -224,6 +232,7 @@ class SshPool:
         try:
             transport.banner_timeout = target.connect_timeout
             transport.handshake_timeout = target.connect_timeout
+            transport.auth_timeout = target.connect_timeout  # paramiko's own default is 30 s
             name = host_key_name(target.address, target.port)
             known = KnownHosts.load(target.known_hosts).lookup(name)
             options = transport.get_security_options()
@@ -341,6 +350,23 @@ def _reason(target: HostTarget, error: BaseException) -> str:
         return f"{where} closed the connection during the SSH handshake"
     text = str(error) or type(error).__name__
     return f"{where}: {text}"
+
+
+def _silent_reason(target: HostTarget) -> str:
+    where = f"{target.address}:{target.port}"
+    return (
+        f"no answer from {where} within {target.connect_timeout:g}s on the open connection "
+        "(dropped; the next check connects anew)"
+    )
+
+
+def _late_reason(request: ExecRequest, started: float) -> str:
+    """A check whose whole time went on reaching the host (slow link, busy sessions) is not
+    started at all: it would only be killed at once."""
+    return (
+        f"no answer within {request.timeout:g}s: reaching the host took "
+        f"{time.monotonic() - started:.1f}s, the check was not started"
+    )
 
 
 def _failed(status: Status, reason: str, started: float) -> RawOutput:
