@@ -42,6 +42,7 @@ def run_on_channel(channel: paramiko.Channel, request: ExecRequest, started: flo
     """Run ``request`` on ``channel`` (closed afterwards) and collect its output."""
     stdout, stderr = CappedBuffer(), CappedBuffer()
     deadline = started + request.timeout + DEADLINE_MARGIN_SECONDS
+    round_trip: float | None = None
     try:
         round_trip = _start(channel, request.command, deadline)
         if round_trip is None:
@@ -74,6 +75,7 @@ def run_on_channel(channel: paramiko.Channel, request: ExecRequest, started: flo
             None, stdout.value(), stderr.value(), time.monotonic() - started,
             stdout.dropped, stderr.dropped, Status.UNREACHABLE,
             f"the connection broke during the check: {error or type(error).__name__}",
+            started=round_trip is not None,
         )  # fmt: skip
     finally:
         channel.close()
@@ -82,7 +84,7 @@ def run_on_channel(channel: paramiko.Channel, request: ExecRequest, started: flo
         failure, reason = _no_exit_status(channel)
     return RawOutput(
         exit_code, stdout.value(), stderr.value(), time.monotonic() - started,
-        stdout.dropped, stderr.dropped, failure, reason,
+        stdout.dropped, stderr.dropped, failure, reason, started=True,
     )  # fmt: skip
 
 

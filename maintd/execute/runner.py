@@ -93,7 +93,9 @@ class Runner:
         )
 
     def run_one(self, task: Task, host: str) -> HostRun:
-        """Run ``task`` on ``host``, retrying while the host is unreachable."""
+        """Run ``task`` on ``host``, retrying while the host is unreachable. A disruptive task
+        whose connection broke after the host accepted it is not retried: it may have done its
+        work (or still be doing it until its own timeout), and must never run twice at once."""
         retries = task.retries or self.calendar.defaults.retries
         started_at = datetime.now(UTC)
         request = self.build_request(task, host)
@@ -101,7 +103,7 @@ class Runner:
         backoff = retries.backoff.total_seconds()
         attempt = 1
         raw = transport.run(request)
-        while raw.failure == Status.UNREACHABLE and attempt <= retries.attempts:
+        while _retryable(task, raw) and attempt <= retries.attempts:
             self.sleep(backoff)
             backoff *= 2
             attempt += 1
@@ -134,3 +136,7 @@ class Runner:
         self.ssh.close()
         for transport in self.overrides.values():
             transport.close()
+
+
+def _retryable(task: Task, raw: RawOutput) -> bool:
+    return raw.failure == Status.UNREACHABLE and not (raw.started and task.disruptive)

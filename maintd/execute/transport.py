@@ -36,6 +36,9 @@ class RawOutput:
     stderr_dropped: int = 0
     failure: Status | None = None
     reason: str = ""
+    # The host accepted the command: a failure after this (the connection broke mid-check) may
+    # have left the check running or done on the host, so it is not simply tried again.
+    started: bool = False
 
 
 class Transport(Protocol):

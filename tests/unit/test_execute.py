@@ -8,6 +8,8 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from maintd.config.model import Calendar
 from maintd.execute import RawOutput, Runner
 from maintd.execute.fake import FakeTransport
@@ -99,6 +101,22 @@ def test_unreachable_hosts_are_retried_with_doubling_backoff() -> None:
     assert host_run.attempts == 3 and len(fake.requests) == 3
     assert waits == [10.0, 20.0]
     assert interpret(host_run.raw).status == Status.UNREACHABLE
+
+
+@pytest.mark.parametrize(("disruptive", "attempts"), [(False, 3), (True, 1)])
+def test_a_check_cut_off_after_it_started_is_retried_only_if_not_disruptive(
+    disruptive: bool, attempts: int
+) -> None:
+    cal = calendar(
+        [{"name": "t", "check": "test_status", "hosts": ["a"], "schedule": {"every": "5m"},
+          "disruptive": disruptive}]
+    )  # fmt: skip
+    broke = RawOutput(None, b"", b"", 0.1, failure=Status.UNREACHABLE, reason="broke", started=True)
+    fake = FakeTransport({"a": broke})
+    runner = Runner(cal, load_catalog(cal.plugin_dirs), transports={"a": fake})
+    runner.sleep = lambda _seconds: None
+    (host_run,) = runner.run_task(cal.tasks[0], ["a"])
+    assert host_run.attempts == attempts and len(fake.requests) == attempts
 
 
 def test_a_plugin_status_is_never_retried() -> None:
