@@ -116,6 +116,13 @@ def parse_bound(text: str | None, zone: tzinfo, option: str) -> date | datetime 
         return moment
 
 
+def current_umask() -> int:
+    """The process's umask (read by setting it back at once: this command runs one thread)."""
+    umask = os.umask(0o077)
+    os.umask(umask)
+    return umask
+
+
 def write_whole(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file in the same directory, so that a
     reader (a web server, a mail job) never sees half a report. Raises UsageError when the
@@ -127,7 +134,9 @@ def write_whole(path: Path, text: str) -> None:
     try:
         with os.fdopen(descriptor, "w", encoding="utf-8") as file:
             file.write(text)
-        os.chmod(temporary, 0o644)
+        # mkstemp made it 0600: give it the mode any new file gets (a report is meant to be
+        # shared and holds no secret), which a private umask keeps private.
+        os.chmod(temporary, 0o666 & ~current_umask())
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

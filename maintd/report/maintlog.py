@@ -25,7 +25,10 @@ from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
 from typing import IO, Any, BinaryIO
 
+from maintd.store.db import make_directories
+
 SUMMARY_LIMIT = 300
+DIRECTORY_MODE = 0o750  # the group reads the log (as the unit's LogsDirectoryMode), others not
 log = logging.getLogger("maintd.maintlog")
 
 
@@ -87,7 +90,7 @@ class MaintenanceLog:
         if self._file is not None and (path != self._path or _moved(self._file, path)):
             self._close()
         if self._file is None:
-            self.directory.mkdir(parents=True, exist_ok=True)
+            make_directories(self.directory, DIRECTORY_MODE)
             descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
             # Unbuffered: each line is one write(2), so a full disk cannot leave half a line
             # in a buffer to be written later in the middle of another.

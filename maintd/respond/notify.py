@@ -37,6 +37,7 @@ SECRET_WORDS = ("pass", "pwd", "token", "key", "secret", "auth", "sig", "hook")
 TOKEN_LOOKING = re.compile(r"(?=.*\d)(?=.*[A-Za-z])[A-Za-z0-9_\-]{12,}")
 REDACTED = "***"
 REQUEST_PATH = re.compile(r"(with url: )\S+")
+ANY_URL_OF = r"(?<![\w+.\-]){scheme}://[^\s'\"<>()]+"  # up to a space, quote or bracket
 MIN_SECRET_LENGTH = 4  # shorter pieces of a URL path or host would maul the text they are in
 MAX_ERROR_LENGTH = 1000
 RETRY_AFTER_BUG = 60.0  # seconds before a delivery whose attempt crashed is tried again
@@ -93,15 +94,24 @@ def describe_endpoint(url: str) -> str:
 
 
 def redact(text: str, url: str) -> str:
-    """Return ``text`` with ``url`` replaced by its endpoint and every password- or
-    token-looking part of it (password, secret query values, long tokens; for schemes other
-    than json/mailto also the user, host and path) replaced by ``***``."""
+    """Return ``text`` with ``url``, and any other URL of its scheme (a library's own rendering
+    of it), replaced by its endpoint, and every password- or token-looking part of it
+    (password, secret query values, long tokens; for schemes other than json/mailto also the
+    user, host and path) replaced by ``***``."""
     if not url:
         return text
     # urllib3 quotes the request path ("Max retries exceeded with url: /hooks/…"): a webhook's
     # path is its secret as often as not.
     text = REQUEST_PATH.sub(r"\1***", text)
-    text = text.replace(url, describe_endpoint(url))
+    shown = describe_endpoint(url)
+    text = text.replace(url, shown)
+    scheme = _scheme(url)
+    if scheme != "unknown":
+        # Any other rendering of a URL of this scheme goes too: apprise names a URL it cannot
+        # parse abbreviated (jsonx://ops:S...8@1...1/h...3?token=t...5), and a first and last
+        # character of every secret is still too much to give away.
+        any_url = re.compile(ANY_URL_OF.format(scheme=re.escape(scheme)), re.IGNORECASE)
+        text = any_url.sub(lambda _match: shown, text)
     for secret in sorted(_secret_parts(url), key=len, reverse=True):
         text = text.replace(secret, REDACTED)
     return text

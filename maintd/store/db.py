@@ -8,6 +8,7 @@ whatever the busy timeout). PostgreSQL works by changing the URL.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +20,9 @@ from sqlalchemy.engine import make_url
 
 BUSY_TIMEOUT_MS = 10_000
 JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024
+# A directory maintd creates for its database: the group may enter (the CLI's readers, as with
+# the unit's StateDirectoryMode=0750), others not; the file itself is 0600.
+DIRECTORY_MODE = 0o750
 WRITE = "maintd_write"
 
 
@@ -30,14 +34,15 @@ def database_url(value: str) -> str:
 
 
 def open_engine(url: str) -> Engine:
-    """Create the engine for ``url``; SQLite files are created 0600 with their directory."""
+    """Create the engine for ``url``; SQLite files are created 0600 (SQLite gives their -wal
+    and -shm the same mode), missing directories above them 0750 (less the umask)."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True)
     database = parsed.database
     if database and database != ":memory:":
         path = Path(database)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_directories(path.parent, DIRECTORY_MODE)
         if not path.exists():
             descriptor = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
             os.close(descriptor)
@@ -45,6 +50,18 @@ def open_engine(url: str) -> Engine:
     event.listen(engine, "connect", _sqlite_connect)
     event.listen(engine, "begin", _sqlite_begin)
     return engine
+
+
+def make_directories(path: Path, mode: int) -> None:
+    """Create ``path`` and every missing directory above it with ``mode`` (less the umask).
+
+    Unlike ``mkdir -p`` (``Path.mkdir(parents=True)``), which gives the parents 0777 less the
+    umask: world-writable under umask 000.
+    """
+    missing = [directory for directory in (path, *path.parents) if not directory.exists()]
+    for directory in reversed(missing):
+        with contextlib.suppress(FileExistsError):  # another process made it meanwhile
+            directory.mkdir(mode)
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
