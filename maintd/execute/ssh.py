@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 
 import paramiko
 
-from maintd.config.secrets import SecretError, credential_path, resolve_secret
 from maintd.execute.channel import run_on_channel
 from maintd.execute.hostkeys import KnownHosts, describe_key, host_key_name, preferred_algorithms
+from maintd.execute.identity import IdentityError, load_identity
 from maintd.execute.request import ExecRequest
 from maintd.execute.targets import HostTarget
 from maintd.execute.transport import RawOutput
@@ -324,15 +324,10 @@ def _authenticate(transport: paramiko.Transport, target: HostTarget) -> None:
 def _client_keys(target: HostTarget) -> list[paramiko.PKey]:
     keys: list[paramiko.PKey] = []
     if target.identity:
-        path = credential_path(target.identity)
         try:
-            passphrase = resolve_secret(target.passphrase).encode() if target.passphrase else None
-            # paramiko 5 wants bytes here, whatever its type stubs say.
-            keys.append(paramiko.PKey.from_path(path, passphrase))  # type: ignore[arg-type]
-        except SecretError as error:
-            raise HostUnreachable(f"identity passphrase: {error}", Status.ERROR) from error
-        except (OSError, paramiko.SSHException, ValueError, TypeError) as error:
-            raise HostUnreachable(f"cannot load identity {path}: {error}", Status.ERROR) from error
+            keys.append(load_identity(target))
+        except IdentityError as error:
+            raise HostUnreachable(str(error), Status.ERROR) from error
     if target.agent:
         keys.extend(paramiko.Agent().get_keys())
     return keys

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 BUSY_TIMEOUT_MS = 10_000
+CONNECT_TIMEOUT_SECONDS = 10
 JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024
 # A directory maintd creates for its database: the group may enter (the CLI's readers, as with
 # the unit's StateDirectoryMode=0750), others not; the file itself is 0600.
@@ -37,6 +38,10 @@ def open_engine(url: str) -> Engine:
     """Create the engine for ``url``; SQLite files are created 0600 (SQLite gives their -wal
     and -shm the same mode), missing directories above them 0750 (less the umask)."""
     parsed = make_url(url)
+    if parsed.get_backend_name() == "postgresql":
+        # libpq waits for a dead server as long as TCP does: /readyz and every command would hang.
+        connect_args = {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+        return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True)
     database = parsed.database
