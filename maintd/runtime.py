@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import gc
+import logging
+import os
+import signal
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from typing import NoReturn
 
 
 @contextmanager
@@ -36,3 +43,47 @@ def release_free_memory() -> None:
         libc.malloc_trim(0)
     except (OSError, AttributeError):
         return
+
+
+def kill_child_process_groups() -> int:
+    """SIGKILL every child process of this one, with its process group (a check started in a
+    session of its own takes its children along); return how many children there were. Linux
+    only (it reads /proc); elsewhere nothing is killed."""
+    me = os.getpid()
+    killed = 0
+    for child in _children(me):
+        try:
+            if os.getpgid(child) == child:  # a group of its own: the whole check goes
+                os.killpg(child, signal.SIGKILL)
+            else:
+                os.kill(child, signal.SIGKILL)
+            killed += 1
+        except ProcessLookupError:
+            continue
+    return killed
+
+
+def exit_now(code: int = 0) -> NoReturn:
+    """End the process at once: kill the checks it started, flush the logs, and exit without
+    joining worker threads that are still inside a check (the interpreter would otherwise
+    wait for each of them to reach its own timeout)."""
+    kill_child_process_groups()
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(code)
+
+
+def _children(parent: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            stat = entry.read_text()
+        except OSError:
+            continue  # gone meanwhile
+        # The command name is in parentheses and may hold spaces: fields follow the last ')'.
+        fields = stat[stat.rfind(")") + 2 :].split()
+        if len(fields) > 1 and int(fields[1]) == parent:
+            found.append(int(entry.parent.name))
+    return found

@@ -12,9 +12,10 @@ three.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -34,7 +35,8 @@ from maintd.respond import Responder, Result
 from maintd.respond.desk import ResponseDesk
 from maintd.respond.notify import Notifier
 from maintd.runtime import release_free_memory
-from maintd.schedule.catchup import Action, overdue_fires
+from maintd.schedule.catchup import Action, Overdue, overdue_fires
+from maintd.schedule.gate import LateFires
 from maintd.schedule.scheduler import Scheduler
 from maintd.status import Status
 from maintd.store import (
@@ -48,6 +50,7 @@ from maintd.store import (
     open_store,
     status_queries,
 )
+from maintd.store.ledger import LedgerWriteError
 
 log = logging.getLogger("maintd.service")
 STOP_GRACE_SECONDS = 30.0
@@ -82,7 +85,8 @@ class MaintenanceService:
         self.notifier: Notifier | None = None
         self.desk: ResponseDesk | None = None
         self.forecaster: Forecaster | None = None
-        self.catch_up_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="maintd-late")
+        self.late = LateFires()
+        self.left_running = 0  # checks still running when the stop grace ran out
         self.last_retention = 0.0
         self.scheduling = False  # the scheduler has started taking fires
         self.fire_workers = 0
@@ -104,9 +108,17 @@ class MaintenanceService:
         self._start_response(site, maintenance_log)
         limits = site.calendar.defaults.concurrency
         self.fire_workers = limits.total
-        self.scheduler = Scheduler(self.processor.handle, self.processor.dropped, limits.total)
-        caught_up = self._catch_up(site)
-        changes = self.scheduler.apply(site.calendar, site.planner)
+        processor = self.processor
+        self.scheduler = Scheduler(
+            self.late.held(processor.handle),
+            self.late.held_dropped(processor.dropped),
+            limits.total,
+        )
+        # The catch-up covers the fires before this instant, the scheduler those from it on:
+        # none falls between them, however long the catch-up takes to write.
+        cut = datetime.now(UTC)
+        caught_up = self._catch_up(site, cut)
+        changes = self.scheduler.apply(site.calendar, site.planner, since=cut)
         self.scheduler.start()
         self.scheduling = True
         release_free_memory()
@@ -125,8 +137,9 @@ class MaintenanceService:
         except ConfigError as error:
             for problem in error.problems:
                 log.error("reload refused: %s", problem)
-            self.processor.log.event(f"reload refused, old calendar kept: {error}")
-            return f"reload refused ({error}); {self.status_text()}"
+            summary = _first_problem(error)
+            self.processor.log.event(f"reload refused, old calendar kept: {summary}")
+            return f"reload refused: {summary}; {self.status_text()}"
         self.processor.site = site
         if self.desk is not None:
             self.desk.configure(site.calendar, site.planner)
@@ -142,23 +155,33 @@ class MaintenanceService:
         return self.status_text()
 
     def stop(self) -> None:
-        """Take no new fires, give running ones a grace period, record the rest INTERRUPTED."""
+        """Take no new fires, give running ones a grace period, record the rest INTERRUPTED.
+        Checks still running then are left to the caller, who ends the process without
+        waiting for them (``left_running`` says how many)."""
         if self.processor is None or self.scheduler is None or self.ledger is None:
             return
         self.processor.stopping.set()
         self.scheduler.pause()
+        self.late.stop()
         deadline = time.monotonic() + self.settings.stop_grace
         while self.processor.running and time.monotonic() < deadline:
             time.sleep(0.1)
-        left = self.processor.running
+        left = self.left_running = self.processor.running
         self.scheduler.shutdown(wait=False)
-        self.catch_up_pool.shutdown(wait=False, cancel_futures=True)
-        interrupted = self.ledger.interrupt_running("maintd stopped before the check finished")
+        self.processor.flush_pending()
+        try:
+            interrupted = self.ledger.interrupt_running("maintd stopped before the check finished")
+        except LedgerWriteError as error:  # the next start marks them INTERRUPTED instead
+            log.error("could not mark the running checks interrupted: %s", error.reason)
+            interrupted = 0
         self.http.stop()
         if self.desk is not None and self.notifier is not None:
             self.desk.stop()
             self.notifier.stop()  # what is still queued is sent after the next start
-        self.processor.site.runner.close()
+        if not left:
+            # With checks still running, closing their connections would wake them to complete
+            # their INTERRUPTED rows with a connection error; the process exit closes them.
+            self.processor.site.runner.close()
         self.processor.log.event(
             f"stopped ({left} checks still running, {interrupted} interrupted)"
         )
@@ -174,13 +197,35 @@ class MaintenanceService:
             return "starting"
         upcoming = self.scheduler.next_fire()
         when = upcoming.isoformat(timespec="seconds") if upcoming else "none"
-        return f"{self.processor.running} checks running; next fire {when}"
+        text = f"{self.processor.running} checks running; next fire {when}"
+        problem = self.problem()
+        return text if problem is None else f"{problem}; {text}"
+
+    def problem(self) -> str | None:
+        """What keeps the daemon from recording its work (rows waiting for a database that
+        refuses writes), or None."""
+        return None if self.processor is None else self.processor.store_problem()
 
     def housekeeping(self) -> None:
-        """Close idle SSH connections, apply retention hourly, fold the SQLite WAL back."""
+        """Write rows that waited for the database, close idle SSH connections, apply
+        retention hourly, fold the SQLite WAL back. A step that fails (the database's disk is
+        full) is logged and the others go on: housekeeping never stops the daemon."""
         if self.processor is None or self.ledger is None:
             return
-        self.processor.site.runner.ssh.close_idle(IDLE_CONNECTION_SECONDS)
+        for step in (
+            self.processor.flush_pending,
+            lambda: self.processor.site.runner.ssh.close_idle(IDLE_CONNECTION_SECONDS),
+            self._apply_retention,
+            functools.partial(checkpoint, self.ledger.engine),
+        ):
+            try:
+                step()
+            except Exception:
+                log.exception("housekeeping step failed; the daemon goes on")
+
+    def _apply_retention(self) -> None:
+        """Hourly: remove or fold what the calendar's retention no longer keeps."""
+        assert self.processor is not None and self.ledger is not None  # noqa: S101
         if time.monotonic() - self.last_retention > RETENTION_EVERY_SECONDS:
             self.last_retention = time.monotonic()
             keep = self.processor.site.calendar.retention
@@ -198,7 +243,6 @@ class MaintenanceService:
                     f"points folded into {pruned.hourly_rows} hourly rows, {pruned.incidents} "
                     f"closed incidents and {pruned.forecasts} old forecasts removed"
                 )
-        checkpoint(self.ledger.engine)
 
     def _start_metrics(self, site: Site) -> None:
         """Feed the endpoint's metrics from every recorded fire, starting from the last
@@ -337,34 +381,40 @@ class MaintenanceService:
         runner = Runner(calendar, catalog, ssh_pool=previous.ssh if previous else None)
         return Site(calendar, Planner(calendar), runner)
 
-    def _catch_up(self, site: Site) -> str:
-        """Record or run the fires missed while maintd was down; return a summary."""
-        assert self.ledger is not None and self.processor is not None  # noqa: S101
-        overdue = overdue_fires(
-            site.calendar, site.planner, self.ledger.last_fires(), datetime.now(UTC)
-        )
-        counts = dict.fromkeys(Action, 0)
-        for item in overdue:
-            counts[item.action] += 1
-            fire = item.fire
-            if item.action == Action.RUN:
-                task = site.planner.tasks[fire.task]
-                self.catch_up_pool.submit(
-                    self.processor.run_fire, site, task, fire.host, fire.at, "catch-up"
-                )
-            else:
-                status = Status.SKIPPED if item.action == Action.SKIPPED else Status.MISSED
-                # Left out by the task's own catch-up policy: recorded, but no incident.
-                self.processor.record(
-                    fire.task, fire.host, fire.at, status, item.reason, respond=False
-                )
+    def _catch_up(self, site: Site, until: datetime) -> str:
+        """Record or run the fires missed while maintd was down (those before ``until``), each
+        pair's in the order of its fires (see schedule.gate); return a summary."""
+        assert self.ledger is not None  # noqa: S101
+        overdue = overdue_fires(site.calendar, site.planner, self.ledger.last_fires(), until)
+        self.late.settle(overdue, functools.partial(self._settle, site))
+        counts = Counter(item.action for item in overdue)
         return (
             f"catch-up: {counts[Action.RUN]} run, {counts[Action.MISSED]} missed, "
             f"{counts[Action.SKIPPED]} skipped"
         )
+
+    def _settle(self, site: Site, item: Overdue) -> None:
+        """Run one late fire as a catch-up, or record it as its policy says."""
+        assert self.processor is not None  # noqa: S101
+        fire = item.fire
+        if item.action == Action.RUN:
+            task = site.planner.tasks[fire.task]
+            self.processor.run_fire(site, task, fire.host, fire.at, "catch-up")
+            return
+        status = Status.SKIPPED if item.action == Action.SKIPPED else Status.MISSED
+        # Left out by the task's own catch-up policy: recorded, but no incident.
+        self.processor.record(fire.task, fire.host, fire.at, status, item.reason, respond=False)
 
 
 def _pairs(site: Site) -> set[tuple[str, str]]:
     """Every (task, host) the calendar schedules."""
     planner = site.planner
     return {(task.name, host) for task in site.calendar.tasks for host in planner.hosts[task.name]}
+
+
+def _first_problem(error: ConfigError) -> str:
+    """The first problem of a refused calendar (file:line and field), and how many more."""
+    if not error.problems:
+        return str(error)
+    more = len(error.problems) - 1
+    return str(error.problems[0]) + (f" (and {more} more)" if more else "")

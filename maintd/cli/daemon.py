@@ -12,6 +12,7 @@ import click
 from maintd.cli.options import calendar_argument, resolve_calendar_path
 from maintd.cli.paths import database_option, resolve_database, resolve_log_dir
 from maintd.plugins.isolated import load_checked_isolated
+from maintd.runtime import exit_now
 from maintd.schedule.process import serve
 from maintd.service import (
     RESPOND_EVERY_SECONDS,
@@ -60,4 +61,12 @@ def run(  # noqa: PLR0913 - one keyword per command-line option
         stop_grace=stop_grace,
         respond_every=respond_every,
     )
-    serve(MaintenanceService(settings, (calendar, catalog)))
+    service = MaintenanceService(settings, (calendar, catalog))
+    serve(service)
+    if service.left_running:
+        # Their rows are INTERRUPTED already; the worker threads would hold the exit until each
+        # check's own timeout (they are not daemon threads), far past the stop grace.
+        logging.getLogger("maintd.daemon").warning(
+            "%d checks still running after the stop grace: killed", service.left_running
+        )
+        exit_now(0)

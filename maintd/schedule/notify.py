@@ -28,7 +28,9 @@ class Notifier:
         message = "\n".join(fields).encode()
         with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as sock:
             try:
-                sock.sendto(message, self.address)
+                # Never wait: a receiver whose queue is full would block the main loop, and
+                # with it the watchdog pings. A message dropped is the lesser harm.
+                sock.sendto(message, socket.MSG_DONTWAIT, self.address)
             except OSError:
                 return False
         return True

@@ -29,6 +29,7 @@ class Service(Protocol):
     def heartbeat_age(self) -> float: ...
     def status_text(self) -> str: ...
     def housekeeping(self) -> None: ...
+    def problem(self) -> str | None: ...  # what keeps it from doing its work, if anything
 
 
 def serve(service: Service, notifier: Notifier | None = None, tick: float = 1.0) -> None:
@@ -46,11 +47,16 @@ def serve(service: Service, notifier: Notifier | None = None, tick: float = 1.0)
     try:
         notifier.ready(service.start())
         last_housekeeping = time.monotonic()
+        was_troubled = False
         while not stop.wait(tick):
             if reload.is_set():
                 reload.clear()
                 notifier.reloading()
                 notifier.ready(service.reload())
+            troubled = service.problem() is not None
+            if troubled != was_troubled:  # a trouble begins or ends: say so now, not in a minute
+                notifier.status(service.status_text())
+                was_troubled = troubled
             if service.heartbeat_age() >= HEARTBEAT_STALE_SECONDS:
                 log.error("scheduler heartbeat is %.0fs old", service.heartbeat_age())
             elif notifier.watchdog_seconds:

@@ -18,16 +18,24 @@ AFTER = timedelta(microseconds=1)
 class PlannerTrigger(BaseTrigger):  # type: ignore[misc]
     """The fires of one task on one host, from the planner."""
 
-    def __init__(self, planner: Planner, task: Task, host: str) -> None:
+    def __init__(
+        self, planner: Planner, task: Task, host: str, since: datetime | None = None
+    ) -> None:
+        """``since``: where a new job's fires start (None: when the scheduler adds it)."""
         self.planner = planner
         self.task = task
         self.host = host
+        self.since = since
 
     def get_next_fire_time(
         self, previous_fire_time: datetime | None, now: datetime
     ) -> datetime | None:
-        """The first fire after ``previous_fire_time`` (or at/after ``now`` for a new job)."""
-        start = previous_fire_time + AFTER if previous_fire_time else now
+        """The first fire after ``previous_fire_time``, or for a new job the first at or after
+        ``since`` (a fire already due is handed over at once), else at or after ``now``."""
+        if previous_fire_time is not None:
+            start = previous_fire_time + AFTER
+        else:
+            start = min(self.since, now) if self.since is not None else now
         return next(iter(self.planner.host_fires(self.task, self.host, start)), None)
 
     def __getstate__(self) -> dict[str, Any]:
