@@ -88,7 +88,11 @@ class Ledger:
         # Built once and executed with parameters: building a statement with its values on
         # every fire cost more CPU than running it.
         self._claim = _insert_ignoring_duplicates(engine).returning(runs.c.id)
-        self._complete = update(runs).where(runs.c.id == bindparam("run_id"))
+        # Only a row still RUNNING: one a stop (or the next start) marked INTERRUPTED keeps
+        # that word, though its check ends a moment later.
+        self._complete = update(runs).where(
+            runs.c.id == bindparam("run_id"), runs.c.status == Status.RUNNING.value
+        )
         self._measure = metrics.insert()
 
     def close(self) -> None:
@@ -142,7 +146,8 @@ class Ledger:
             "attempt": outcome.attempt,
         }
         with self._writing() as connection:
-            connection.execute(self._complete, values)
+            if connection.execute(self._complete, values).rowcount == 0:
+                return  # interrupted meanwhile: what it measured belongs to no recorded run
             if measurements:
                 at = outcome.finished_at
                 rows = [_metric_row(claim, at, item) for item in measurements]

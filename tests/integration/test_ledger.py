@@ -48,6 +48,23 @@ def test_running_rows_become_interrupted(store_url: str, open_ledger: Opener) ->
     assert (row["status"], row["reason"]) == ("INTERRUPTED", "maintd stopped")
 
 
+def test_a_check_ending_after_its_row_was_interrupted_leaves_it_interrupted(
+    store_url: str, open_ledger: Opener
+) -> None:
+    ledger = open_ledger(store_url)
+    claim = ledger.claim(FireKey("t", "h", START), "schedule")
+    assert claim is not None
+    ledger.interrupt_running("maintd stopped")
+    ledger.complete(
+        claim,
+        Outcome(Status.OK, "late", START, START + timedelta(seconds=2), 2.0, 0),
+        [Perfdatum("used_pct", 42.0, "%", None, None, None, None)],
+    )
+    (row,) = ledger.history()
+    assert (row["status"], row["summary"]) == ("INTERRUPTED", None)
+    assert ledger.metrics_of(claim.id) == []
+
+
 def test_the_database_file_is_private_and_in_wal_mode(tmp_path: Path, open_ledger: Opener) -> None:
     ledger = open_ledger(str(tmp_path / "state" / "m.db"))
     assert (tmp_path / "state" / "m.db").stat().st_mode & 0o777 == 0o600

@@ -610,11 +610,6 @@ def test_every_kind_of_broken_reload_is_refused_and_the_old_calendar_keeps_firin
     assert "Traceback" not in daemon.output()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="service.reload puts only '1 problem in the calendar' in the notify STATUS and the "
-    "maintenance log, not the problem's file:line; fix proposed in issue 9's bad-input report",
-)
 def test_a_refused_reload_names_file_and_line_in_the_status_and_the_maintenance_log(
     daemon: Daemon,
 ) -> None:

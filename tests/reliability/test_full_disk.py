@@ -202,12 +202,6 @@ def test_a_full_log_directory_costs_log_lines_but_no_fire_and_the_log_says_so(
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="service.housekeeping (every 60 s) lets the OperationalError of "
-    "store.checkpoint/apply_retention on a full disk escape into schedule.process.serve, "
-    "which stops the daemon; fix proposed in issue 9's bad-input report",
-)
 def test_a_database_disk_full_through_housekeeping_does_not_stop_the_daemon(
     daemon: Daemon, tmp_path: Path
 ) -> None:
