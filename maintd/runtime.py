@@ -87,3 +87,15 @@ def _children(parent: int) -> list[int]:
         if len(fields) > 1 and int(fields[1]) == parent:
             found.append(int(entry.parent.name))
     return found
+
+
+def make_directories(path: Path, mode: int) -> None:
+    """Create ``path`` and every missing directory above it with ``mode`` (less the umask).
+
+    Unlike ``mkdir -p`` (``Path.mkdir(parents=True)``), which gives the parents 0777 less the
+    umask: world-writable under umask 000.
+    """
+    missing = [directory for directory in (path, *path.parents) if not directory.exists()]
+    for directory in reversed(missing):
+        with contextlib.suppress(FileExistsError):  # another process made it meanwhile
+            directory.mkdir(mode)

@@ -7,13 +7,14 @@ unknown key type) is skipped instead of spoiling the whole file. Hashed host nam
 
 from __future__ import annotations
 
-import contextlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import paramiko
 from paramiko.hostkeys import HostKeyEntry
+
+from maintd.runtime import make_directories
 
 DEFAULT_PORT = 22
 DIRECTORY_MODE = 0o700  # as ~/.ssh: which hosts maintd trusts is nobody else's business
@@ -72,20 +73,12 @@ class KnownHosts:
 
     def add(self, name: str, key: paramiko.PKey) -> None:
         """Append ``name``'s key to the file (created 0600, missing directories above it 0700)."""
-        _make_directories(self.path.parent, DIRECTORY_MODE)
+        make_directories(self.path.parent, DIRECTORY_MODE)
         line = f"{name} {key.get_name()} {key.get_base64()}\n"
         descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         with os.fdopen(descriptor, "a", encoding="utf-8") as file:
             file.write(line)
         self.entries.append(HostKeyEntry([name], key))
-
-
-def _make_directories(path: Path, mode: int) -> None:
-    # Path.mkdir(parents=True) would give the parents 0777 less the umask.
-    missing = [directory for directory in (path, *path.parents) if not directory.exists()]
-    for directory in reversed(missing):
-        with contextlib.suppress(FileExistsError):
-            directory.mkdir(mode)
 
 
 def _hashed_matches(recorded: str, name: str) -> bool:

@@ -25,7 +25,7 @@ from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
 from typing import IO, Any, BinaryIO
 
-from maintd.store.db import make_directories
+from maintd.runtime import make_directories
 
 SUMMARY_LIMIT = 300
 DIRECTORY_MODE = 0o750  # the group reads the log (as the unit's LogsDirectoryMode), others not

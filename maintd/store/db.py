@@ -8,7 +8,6 @@ whatever the busy timeout). PostgreSQL works by changing the URL.
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +16,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+
+from maintd.runtime import make_directories
 
 BUSY_TIMEOUT_MS = 10_000
 CONNECT_TIMEOUT_SECONDS = 10
@@ -55,18 +56,6 @@ def open_engine(url: str) -> Engine:
     event.listen(engine, "connect", _sqlite_connect)
     event.listen(engine, "begin", _sqlite_begin)
     return engine
-
-
-def make_directories(path: Path, mode: int) -> None:
-    """Create ``path`` and every missing directory above it with ``mode`` (less the umask).
-
-    Unlike ``mkdir -p`` (``Path.mkdir(parents=True)``), which gives the parents 0777 less the
-    umask: world-writable under umask 000.
-    """
-    missing = [directory for directory in (path, *path.parents) if not directory.exists()]
-    for directory in reversed(missing):
-        with contextlib.suppress(FileExistsError):  # another process made it meanwhile
-            directory.mkdir(mode)
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
