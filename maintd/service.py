@@ -5,8 +5,8 @@ INTERRUPTED, record or run the fires that fell due while it was down (by each ta
 policy), then schedule every (task, host). Reload: a new calendar is validated first and only
 then replaces the old one; jobs that did not change are kept. Stop: no new fires, running ones
 get a grace period, whatever is still running is recorded INTERRUPTED. The HTTP endpoint
-(/metrics, /healthz, /readyz and the dashboard) follows the calendar's `http:` through all
-three.
+(/metrics, /healthz, /readyz and the dashboard; service_endpoint.py) follows the calendar's
+`http:` through all three.
 """
 
 from __future__ import annotations
@@ -20,10 +20,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from maintd import __version__, web
 from maintd.config.model import Calendar
 from maintd.config.types import EnvSecret, FileSecret
-from maintd.errors import ConfigError, EndpointError
+from maintd.errors import ConfigError
 from maintd.execute import Runner
 from maintd.forecasting import Forecaster
 from maintd.pipeline import FireProcessor, Site
@@ -38,6 +37,7 @@ from maintd.runtime import release_free_memory
 from maintd.schedule.catchup import Action, Overdue, overdue_fires
 from maintd.schedule.gate import LateFires
 from maintd.schedule.scheduler import Scheduler
+from maintd.service_endpoint import DaemonEndpoint
 from maintd.status import Status
 from maintd.store import (
     DeliveryBook,
@@ -46,9 +46,7 @@ from maintd.store import (
     SilenceBook,
     apply_retention,
     checkpoint,
-    dashboard_queries,
     open_store,
-    status_queries,
 )
 from maintd.store.ledger import LedgerWriteError
 
@@ -90,8 +88,7 @@ class MaintenanceService:
         self.last_retention = 0.0
         self.scheduling = False  # the scheduler has started taking fires
         self.fire_workers = 0
-        self.run_metrics = web.RunMetrics()
-        self.http = web.HttpEndpoint(self._pages(), route=self._dashboard())
+        self.endpoint = DaemonEndpoint(self)
 
     def start(self) -> str:
         """Bring the service up; return the READY status. Raises ConfigError for a bad
@@ -100,11 +97,11 @@ class MaintenanceService:
         site = self._site(*first) if first else self._load_site(None)
         self.ledger = open_store(self.settings.database)
         maintenance_log = MaintenanceLog(self.settings.log_dir, site.calendar.zone)
-        self._follow_http(site.calendar, maintenance_log)  # /readyz says what is not up yet
+        self.endpoint.follow(site.calendar, maintenance_log)  # /readyz says what is not up yet
         interrupted = self.ledger.interrupt_running("maintd stopped while this check ran")
         self.processor = FireProcessor(site, self.ledger, maintenance_log)
         self.processor.responder = self._responder()
-        self._start_metrics(site)
+        self.endpoint.count_runs(self.ledger, self.processor, _pairs(site))
         self._start_response(site, maintenance_log)
         limits = site.calendar.defaults.concurrency
         self.fire_workers = limits.total
@@ -145,8 +142,8 @@ class MaintenanceService:
             self.desk.configure(site.calendar, site.planner)
         self._reconcile_forecasts(site)
         changes = self.scheduler.apply(site.calendar, site.planner)
-        self.run_metrics.retain_pairs(_pairs(site))
-        self._follow_http(site.calendar, self.processor.log)
+        self.endpoint.retain_pairs(_pairs(site))
+        self.endpoint.follow(site.calendar, self.processor.log)
         release_free_memory()
         self.processor.log.event(
             f"reload applied: {changes.added} jobs added or changed, {changes.removed} removed, "
@@ -174,7 +171,7 @@ class MaintenanceService:
         except LedgerWriteError as error:  # the next start marks them INTERRUPTED instead
             log.error("could not mark the running checks interrupted: %s", error.reason)
             interrupted = 0
-        self.http.stop()
+        self.endpoint.stop()
         if self.desk is not None and self.notifier is not None:
             self.desk.stop()
             self.notifier.stop()  # what is still queued is sent after the next start
@@ -243,83 +240,6 @@ class MaintenanceService:
                     f"points folded into {pruned.hourly_rows} hourly rows, {pruned.incidents} "
                     f"closed incidents and {pruned.forecasts} old forecasts removed"
                 )
-
-    def _start_metrics(self, site: Site) -> None:
-        """Feed the endpoint's metrics from every recorded fire, starting from the last
-        successes in the ledger (so a restart does not make every check look overdue)."""
-        assert self.ledger is not None and self.processor is not None  # noqa: S101
-        self.run_metrics.remember_successes(status_queries.last_successes(self.ledger.engine))
-        self.run_metrics.retain_pairs(_pairs(site))
-        self.processor.after_recording = self.run_metrics.observe_run
-        self.processor.on_lateness = self.run_metrics.observe_lag
-
-    def _follow_http(self, calendar: Calendar, maintenance_log: MaintenanceLog) -> None:
-        """Serve the endpoint where the calendar's `http.listen` says, move it, or stop it. An
-        address it cannot listen on is reported; the daemon runs on without the endpoint (a
-        reload tries again)."""
-        listen = calendar.http.listen if calendar.http else None
-        previous = self.http.listen
-        try:
-            changed = self.http.follow(listen)
-        except EndpointError as error:
-            log.error("%s; running without the HTTP endpoint", error)
-            maintenance_log.event(f"HTTP endpoint off: {error}")
-            return
-        if changed and listen is not None:
-            log.info("HTTP endpoint on http://%s (dashboard, /metrics, /healthz, /readyz)", listen)
-            maintenance_log.event(f"HTTP endpoint on {listen}")
-        elif changed:
-            log.info("HTTP endpoint on %s stopped (no http: in the calendar)", previous)
-            maintenance_log.event(f"HTTP endpoint on {previous} stopped (no http: in the calendar)")
-
-    def _pages(self) -> dict[str, web.Page]:
-        """The endpoint's pages, reading the daemon only through these callables."""
-        readings = web.Readings(
-            open_incidents=self._open_incidents,
-            running_checks=lambda: self.processor.running if self.processor else 0,
-            ssh_connections=self._ssh_connections,
-            fire_workers=lambda: self.fire_workers,
-        )
-        metrics = web.MetricsPage(
-            self.run_metrics, readings, version=__version__, started_at=time.time()
-        )
-        readiness = {
-            "store": self._store_problem,
-            "calendar": lambda: None if self.processor else "not loaded yet",
-            "scheduler": self._scheduler_problem,
-        }
-        return web.build_pages(metrics, self.heartbeat_age, readiness)
-
-    def _dashboard(self) -> web.Route:
-        """The dashboard's pages, reading the ledger's database and the planner in force (a
-        reload replaces it), each asked for at every request."""
-        sources = web.Sources(
-            store=lambda: (
-                dashboard_queries.DashboardReader(self.ledger.engine) if self.ledger else None
-            ),
-            planner=lambda: self.processor.site.planner if self.processor else None,
-        )
-        return web.build_dashboard_route(web.Dashboard(sources))
-
-    def _open_incidents(self) -> dict[str, int]:
-        """Open incidents by severity; every severity of the calendar is there, 0 or more."""
-        if self.ledger is None or self.processor is None:
-            return {}
-        counts = status_queries.open_incidents_by_severity(self.ledger.engine)
-        return dict.fromkeys(self.processor.site.calendar.severities, 0) | counts
-
-    def _ssh_connections(self) -> int:
-        return self.processor.site.runner.ssh.open_connections() if self.processor else 0
-
-    def _store_problem(self) -> str | None:
-        if self.ledger is None:
-            return "not open yet"
-        return status_queries.probe_reading(self.ledger.engine)
-
-    def _scheduler_problem(self) -> str | None:
-        if self.processor is not None and self.processor.stopping.is_set():
-            return "stopping"
-        return None if self.scheduling else "not started yet"
 
     def _start_response(self, site: Site, maintenance_log: MaintenanceLog) -> None:
         """Start the notification queue and the response desk; disruptive runs get silences,

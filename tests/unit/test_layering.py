@@ -10,7 +10,7 @@ from tests.conftest import REPOSITORY
 
 PACKAGE = REPOSITORY / "maintd"
 # The data path, in order (predict feeds incidents: DESIGN.md's diagram). `cli`, `pipeline`,
-# `forecasting` and `service` compose the stages and may import any of them.
+# `forecasting`, `service` and `service_endpoint` compose the stages and may import any of them.
 STAGES = [
     "errors",
     "runtime",
@@ -27,7 +27,15 @@ STAGES = [
     "report",
     "web",
 ]
-COMPOSERS = {"cli", "pipeline", "forecasting", "service", "__main__", "__init__"}
+COMPOSERS = {
+    "cli",
+    "pipeline",
+    "forecasting",
+    "service",
+    "service_endpoint",
+    "__main__",
+    "__init__",
+}
 LIBRARY_TO_HOME = {
     "yaml": "maintd/config/source.py",
     "apscheduler": "maintd/schedule",
