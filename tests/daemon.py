@@ -1,15 +1,21 @@
 """A `maintd run` process for the end-to-end and proving-ground tests: its own notify socket,
-database and logs in one directory; helpers that read what it recorded."""
+database and logs in one directory; helpers that read what it recorded, including a read-only
+view of the ledger (``read_rows``, ``integrity``) and how it matched the plan (``coverage``)
+for the tests that kill the daemon or step its clock."""
 
 from __future__ import annotations
 
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
-from datetime import timedelta
+from collections import Counter
+from contextlib import closing
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from maintd.config import load_calendar
@@ -118,3 +124,82 @@ def start(daemon: Daemon) -> None:
     daemon.extra_arguments = ["--respond-every", "0.3"]
     daemon.start()
     daemon.messages("READY=1")
+
+
+@dataclass(frozen=True)
+class Row:
+    """One ledger row, as the proving-ground tests look at it."""
+
+    id: int
+    task: str
+    host: str
+    scheduled_for: datetime
+    trigger: str
+    status: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """How the ledger matched the plan over a period."""
+
+    planned: int
+    rows: int
+    gaps: list[tuple[str, str, datetime]]
+    duplicates: list[tuple[str, str, datetime]]
+    unplanned: list[tuple[str, str, datetime]]
+
+
+def read_rows(database: Path) -> list[Row]:
+    """Every row of the ledger, oldest fire first, through a read-only connection (it neither
+    migrates nor writes, so it cannot disturb a daemon starting on the same file)."""
+    with closing(_read_only(database)) as connection:
+        tables = connection.execute("SELECT name FROM sqlite_master WHERE name = 'runs'")
+        if tables.fetchone() is None:
+            return []  # killed before its first migration finished
+        found = connection.execute(
+            "SELECT id, task, host, scheduled_for, \"trigger\", status, coalesce(reason, '') "
+            "FROM runs ORDER BY scheduled_for, id"
+        ).fetchall()
+    return [Row(number, task, host, _utc(at), trigger, status, reason)
+            for number, task, host, at, trigger, status, reason in found]  # fmt: skip
+
+
+def integrity(database: Path) -> str:
+    """SQLite's own verdict on the file: "ok" or its list of problems."""
+    with closing(_read_only(database)) as connection:
+        return "\n".join(row[0] for row in connection.execute("PRAGMA integrity_check"))
+
+
+def coverage(calendar_path: Path, ledger: list[Row], until: datetime) -> Coverage:
+    """Hold every (task, host) to the planner from its first row to ``until``: each planned fire
+    has exactly one row, and no row stands for a fire the planner never planned. (A pair's
+    history starts at its first row: before it, maintd has nothing to catch up.)"""
+    planner = Planner(load_calendar(calendar_path).calendar)
+    gaps: list[tuple[str, str, datetime]] = []
+    duplicates: list[tuple[str, str, datetime]] = []
+    unplanned: list[tuple[str, str, datetime]] = []
+    planned_total = rows_total = 0
+    for task in planner.calendar.tasks:
+        for host in planner.hosts[task.name]:
+            times = Counter(
+                r.scheduled_for for r in ledger if (r.task, r.host) == (task.name, host)
+            )
+            if not times:
+                continue
+            planned = {fire.at for fire in planner.plan(min(times), until, [task.name], [host])}
+            seen = {at for at in times if at < until}
+            planned_total += len(planned)
+            rows_total += sum(count for at, count in times.items() if at < until)
+            gaps += [(task.name, host, at) for at in sorted(planned - seen)]
+            unplanned += [(task.name, host, at) for at in sorted(seen - planned)]
+            duplicates += [(task.name, host, at) for at, count in times.items() if count > 1]
+    return Coverage(planned_total, rows_total, gaps, duplicates, unplanned)
+
+
+def _read_only(database: Path) -> sqlite3.Connection:
+    return sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=10)
+
+
+def _utc(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)

@@ -62,7 +62,7 @@ def test_the_unit_speaks_the_notify_protocol_maintd_implements() -> None:
 def test_the_unit_keeps_the_modes_maintd_creates_its_files_with() -> None:
     # maintd creates its database 0600 and its log files 0640 itself; UMask=0027 keeps the
     # log's group read, and the directories systemd makes are the group's to enter, not
-    # everyone's (tests/reliability/test_security.py proves the files under any umask).
+    # everyone's (tests/reliability/test_security_files.py proves the files under any umask).
     text = (REPOSITORY / "maintd.service").read_text()
     for setting in ("UMask=0027", "StateDirectoryMode=0750", "LogsDirectoryMode=0750"):
         assert f"\n{setting}\n" in text

@@ -31,8 +31,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.daemon import Daemon
-from tests.reliability.test_kill_restart import coverage, read_rows
+from tests.daemon import Daemon, coverage, read_rows
 
 SHIM = r"""
 #define _GNU_SOURCE

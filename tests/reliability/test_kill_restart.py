@@ -21,12 +21,10 @@ from __future__ import annotations
 import os
 import random
 import signal
-import sqlite3
 import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -34,14 +32,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from maintd.config import load_calendar
 from maintd.config.model import Calendar
 from maintd.plan import Planner
 from maintd.schedule.gate import CatchUpGate
 from maintd.schedule.scheduler import Scheduler
 from maintd.schedule.triggers import PlannerTrigger
 from tests.conftest import PLUGINS
-from tests.daemon import Daemon
+from tests.daemon import Daemon, Row, coverage, integrity, read_rows
 
 # 20 kills take 50–75 s on the shared 2-core machine, mostly the daemon's own start (~1.5 s
 # each): the default run kills 10 times, `pytest -m slow` the issue's 20.
@@ -74,75 +71,6 @@ ONCE_REASON = "caught up once by a later fire"
 AGED_REASON = "older than catch_up.max_age"
 CATCH_UP_REASONS = (NONE_REASON, ONCE_REASON, AGED_REASON)
 CRASH_REASON = "maintd stopped while this check ran"
-
-
-@dataclass(frozen=True)
-class Row:
-    """One ledger row, as the proving-ground tests look at it."""
-
-    id: int
-    task: str
-    host: str
-    scheduled_for: datetime
-    trigger: str
-    status: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class Coverage:
-    """How the ledger matched the plan over a period."""
-
-    planned: int
-    rows: int
-    gaps: list[tuple[str, str, datetime]]
-    duplicates: list[tuple[str, str, datetime]]
-    unplanned: list[tuple[str, str, datetime]]
-
-
-def read_rows(database: Path) -> list[Row]:
-    """Every row of the ledger, oldest fire first, through a read-only connection (it neither
-    migrates nor writes, so it cannot disturb a daemon starting on the same file)."""
-    with closing(_read_only(database)) as connection:
-        tables = connection.execute("SELECT name FROM sqlite_master WHERE name = 'runs'")
-        if tables.fetchone() is None:
-            return []  # killed before its first migration finished
-        found = connection.execute(
-            "SELECT id, task, host, scheduled_for, \"trigger\", status, coalesce(reason, '') "
-            "FROM runs ORDER BY scheduled_for, id"
-        ).fetchall()
-    return [Row(number, task, host, _utc(at), trigger, status, reason)
-            for number, task, host, at, trigger, status, reason in found]  # fmt: skip
-
-
-def integrity(database: Path) -> str:
-    """SQLite's own verdict on the file: "ok" or its list of problems."""
-    with closing(_read_only(database)) as connection:
-        return "\n".join(row[0] for row in connection.execute("PRAGMA integrity_check"))
-
-
-def coverage(calendar_path: Path, rows: list[Row], until: datetime) -> Coverage:
-    """Hold every (task, host) to the planner from its first row to ``until``: each planned fire
-    has exactly one row, and no row stands for a fire the planner never planned. (A pair's
-    history starts at its first row: before it, maintd has nothing to catch up.)"""
-    planner = Planner(load_calendar(calendar_path).calendar)
-    gaps: list[tuple[str, str, datetime]] = []
-    duplicates: list[tuple[str, str, datetime]] = []
-    unplanned: list[tuple[str, str, datetime]] = []
-    planned_total = rows_total = 0
-    for task in planner.calendar.tasks:
-        for host in planner.hosts[task.name]:
-            times = Counter(r.scheduled_for for r in rows if (r.task, r.host) == (task.name, host))
-            if not times:
-                continue
-            planned = {fire.at for fire in planner.plan(min(times), until, [task.name], [host])}
-            seen = {at for at in times if at < until}
-            planned_total += len(planned)
-            rows_total += sum(count for at, count in times.items() if at < until)
-            gaps += [(task.name, host, at) for at in sorted(planned - seen)]
-            unplanned += [(task.name, host, at) for at in sorted(seen - planned)]
-            duplicates += [(task.name, host, at) for at, count in times.items() if count > 1]
-    return Coverage(planned_total, rows_total, gaps, duplicates, unplanned)
 
 
 @dataclass
@@ -315,14 +243,6 @@ def check_policy(task: str, window: list[Row], cycle: Cycle, context: str) -> No
         assert all((row.status, row.reason) == ("MISSED", AGED_REASON)
                    for row in window if row.scheduled_for < old), context  # fmt: skip
         assert all(row in ran or row.reason == AGED_REASON for row in window), context
-
-
-def _read_only(database: Path) -> sqlite3.Connection:
-    return sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=10)
-
-
-def _utc(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 HANG_SECONDS = 347  # an unusual number: its `sleep` processes are found by it
