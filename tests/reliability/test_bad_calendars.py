@@ -12,17 +12,16 @@ bad_input.json there, for RELIABILITY.md).
 
 from __future__ import annotations
 
-import copy
 import re
 import tempfile
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.calendar_fuzz import SEED_TEXT, mutate_data
 from tests.conftest import REPOSITORY
 from tests.reliability.bad_input_helpers import (
     EXAMPLES_PER_TARGET,
@@ -33,7 +32,6 @@ from tests.reliability.bad_input_helpers import (
     invoke,
     run_maintd,
 )
-from tests.unit.test_fuzz_calendar import SEED_DATA, SEED_TEXT, leaf_values, paths_of
 
 pytestmark = pytest.mark.usefixtures("bad_input_figures")
 
@@ -46,27 +44,6 @@ def check_calendar_commands(path: Path, files: list[Path] | None = None) -> None
     assert_located_json(invoke("validate", str(path), "--format", "json"), files)
     plan = invoke("plan", str(path), "--days", "2", "--from", PLAN_FROM)
     assert_clear_outcome(plan, files, "calendar plan")
-
-
-def mutate_data(data: st.DataObject) -> Any:
-    """The example calendar with one to four values replaced, deleted or added."""
-    mutated = copy.deepcopy(SEED_DATA)
-    for _ in range(data.draw(st.integers(min_value=1, max_value=4))):
-        paths = paths_of(mutated)[1:]
-        target = data.draw(st.sampled_from(paths))
-        parent = mutated
-        for part in target[:-1]:
-            parent = parent[part]
-        action = data.draw(st.sampled_from(["replace", "delete", "add"]))
-        if action == "replace":
-            parent[target[-1]] = data.draw(leaf_values)
-        elif action == "delete":
-            del parent[target[-1]]
-        elif isinstance(parent, dict):
-            parent[data.draw(st.text(max_size=8))] = data.draw(leaf_values)
-        else:
-            parent.append(data.draw(leaf_values))
-    return mutated
 
 
 @fuzz_settings()

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from maintd.errors import ConfigError
 from maintd.plugins.catalog import read_plugin
+from tests.calendar_fuzz import leaf_values, paths_of
 from tests.reliability.bad_input_helpers import (
     FUZZ_COUNTS,
     assert_clear_outcome,
@@ -30,7 +31,6 @@ from tests.reliability.bad_input_helpers import (
     invoke,
     run_maintd,
 )
-from tests.unit.test_fuzz_calendar import leaf_values, paths_of
 
 pytestmark = pytest.mark.usefixtures("bad_input_figures")
 
