@@ -13,23 +13,24 @@
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
 
+from bench.procstat import CLOCK_TICKS, cpu_ticks, rss_kb
 from maintd.config.model import Calendar
 from maintd.plan import Planner
 from maintd.schedule.scheduler import Scheduler
 
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+MAINTD = ("-m", "maintd")
 
 
 def lag_calendar(jobs: int, hosts: int) -> dict[str, object]:
@@ -100,11 +101,24 @@ def measure_idle(jobs: int, hosts: int, seconds: float) -> list[tuple[str, float
 
 
 def _run_idle(calendar: Path, directory: Path, seconds: float) -> tuple[float, float, float]:
+    return run_idle(calendar, directory, seconds)
+
+
+def run_idle(
+    calendar: Path,
+    directory: Path,
+    seconds: float,
+    launcher: Sequence[str] = MAINTD,
+    inspect: Callable[[int], None] | None = None,
+) -> tuple[float, float, float]:
+    """Start `maintd run` (``launcher`` names the module run as the CLI), wait for its start,
+    then measure start-up seconds, idle CPU % and RSS MB; ``inspect(pid)`` is called beside
+    the RSS reading (bench.memory looks at the mappings there)."""
     logs = directory / "logs"
     starts = _starts(logs)
     started = time.perf_counter()
     process = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "maintd", "run", str(calendar),
+        [sys.executable, *launcher, "run", str(calendar),
          "--db", str(directory / "m.db"), "--log-dir", str(logs)],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
@@ -112,10 +126,12 @@ def _run_idle(calendar: Path, directory: Path, seconds: float) -> tuple[float, f
         _wait_for_start(logs, starts, process)
         startup = time.perf_counter() - started
         time.sleep(5)  # let start-up work settle
-        before = _cpu_ticks(process.pid)
+        before = cpu_ticks(process.pid)
         time.sleep(seconds)
-        cpu_share = (_cpu_ticks(process.pid) - before) / CLOCK_TICKS / seconds * 100
-        rss_mb = _rss_kb(process.pid) / 1024
+        cpu_share = (cpu_ticks(process.pid) - before) / CLOCK_TICKS / seconds * 100
+        rss_mb = rss_kb(process.pid) / 1024
+        if inspect is not None:
+            inspect(process.pid)
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -135,18 +151,6 @@ def _wait_for_start(logs: Path, starts: int, process: subprocess.Popen[bytes]) -
             raise RuntimeError(process.stderr.read().decode() if process.stderr else "exited")
         time.sleep(0.2)
     raise RuntimeError("maintd run did not start")
-
-
-def _cpu_ticks(pid: int) -> int:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])
-
-
-def _rss_kb(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
 
 
 def main() -> None:

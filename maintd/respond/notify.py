@@ -20,10 +20,9 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from types import ModuleType
 from typing import Any
 from urllib.parse import unquote, urlsplit
-
-import apprise
 
 from maintd.config import secrets
 from maintd.config.types import EnvSecret, FileSecret
@@ -153,20 +152,31 @@ def _describe_secret(url: str | EnvSecret | FileSecret) -> str:
         return f"{{env: {url.env}}}" if isinstance(url, EnvSecret) else f"{{file: {url.file}}}"
 
 
-def load_apprise_plugins() -> None:
-    """Load apprise's plugins now, in the calling thread, rather than at the first send.
+def _apprise() -> ModuleType:
+    """apprise, imported and its plugins loaded at the first delivery, not at start: all of its
+    ~450 plugin modules cost the daemon 16-18 MB, which a site that never notifies should not
+    pay (measured: `python -m bench.memory`). Called under _APPRISE_LOG.
 
-    apprise loads them on first use, and its e-mail plugin then imports the standard `imghdr`
-    module (for PGPy), which Python 3.11 flags as deprecated; that one warning is silenced
-    here, where a test run with warnings as errors would otherwise fail in the worker thread.
+    apprise loads its plugins on first use, and its e-mail plugin then imports the standard
+    `imghdr` module (for PGPy), which Python 3.11 flags as deprecated; that one warning is
+    silenced here, where a test run with warnings as errors would otherwise fail.
     """
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", "'imghdr' is deprecated", DeprecationWarning)
-        apprise.NotificationManager().load_modules()  # type: ignore[no-untyped-call]
+    global _apprise_module  # noqa: PLW0603 - loaded once per process, on demand
+    if _apprise_module is None:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "'imghdr' is deprecated", DeprecationWarning)
+            import apprise  # noqa: PLC0415
+
+            apprise.NotificationManager().load_modules()  # type: ignore[no-untyped-call]
+        _apprise_module = apprise
+    return _apprise_module
+
+
+_apprise_module: ModuleType | None = None
 
 
 @contextmanager
-def _apprise_log_kept_here() -> Iterator[None]:
+def _apprise_log_kept_here(apprise: ModuleType) -> Iterator[None]:
     # LogCapture lowers apprise's logger to DEBUG (the reason of a failure is logged there);
     # its DEBUG lines hold payloads and webhook URLs, so none may reach the daemon's handlers.
     # The worker logs its own redacted line instead.
@@ -184,12 +194,14 @@ def send_with_apprise(url: str, title: str, body: str) -> str | None:
 
     Returns None when apprise reports it sent, else apprise's reason, unredacted.
     """
+    with _APPRISE_LOG:
+        return _send(_apprise(), url, title, body)
+
+
+def _send(apprise: ModuleType, url: str, title: str, body: str) -> str | None:
     with (
-        _APPRISE_LOG,
-        _apprise_log_kept_here(),
-        apprise.LogCapture(  # type: ignore[no-untyped-call]
-            level=logging.DEBUG, fmt="%(levelname)s:%(message)s"
-        ) as captured,
+        _apprise_log_kept_here(apprise),
+        apprise.LogCapture(level=logging.DEBUG, fmt="%(levelname)s:%(message)s") as captured,
     ):
         try:
             instance = apprise.Apprise()
@@ -261,7 +273,6 @@ class Notifier:
         """Start the worker thread and take over the deliveries left queued in the database."""
         if self._thread is not None:
             raise RuntimeError("a Notifier is started once")
-        load_apprise_plugins()
         with self._wake:
             for row in self._book.pending():
                 self._schedule(row["next_at"] or row["created_at"], row["id"])
