@@ -25,7 +25,15 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.sshd import SSHD, TEST_USER, descendants, ensure_user, forget_key, sshd_available
+from tests.sshd import (
+    SSHD,
+    TEST_USER,
+    KeyFiles,
+    descendants,
+    ensure_user,
+    forget_key,
+    sshd_available,
+)
 
 SSH_PORT = 22  # the namespace is private: the standard port is free there
 RELAY_PORT = 2222  # the latency relay, inside the namespace
@@ -219,7 +227,7 @@ class NetnsHost:
 
 
 @dataclass
-class NetnsLab:
+class NetnsLab(KeyFiles):
     """Hosts ``n1`` … ``nN``, each in its own namespace with its own sshd on port 22."""
 
     directory: Path
@@ -227,18 +235,6 @@ class NetnsLab:
     user: str = TEST_USER
     members: list[NetnsHost] = field(default_factory=list)
     tag: str = field(default_factory=lambda: secrets.token_hex(3))
-
-    @property
-    def client_key(self) -> Path:
-        return self.directory / "client_key"
-
-    @property
-    def known_hosts(self) -> Path:
-        return self.directory / "known_hosts"
-
-    @property
-    def host_key(self) -> Path:
-        return self.directory / "ssh_host_ed25519_key"
 
     def host(self, name: str) -> NetnsHost:
         return next(member for member in self.members if member.name == name)

@@ -45,8 +45,26 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+class KeyFiles:
+    """Where a set of test hosts keeps its keys: the client's, the hosts' and known_hosts."""
+
+    directory: Path
+
+    @property
+    def client_key(self) -> Path:
+        return self.directory / "client_key"
+
+    @property
+    def known_hosts(self) -> Path:
+        return self.directory / "known_hosts"
+
+    @property
+    def host_key(self) -> Path:
+        return self.directory / "ssh_host_ed25519_key"
+
+
 @dataclass
-class SshdCluster:
+class SshdCluster(KeyFiles):
     """Loopback SSH hosts ``h1`` … ``hN`` at 127.0.0.2 … on one port."""
 
     directory: Path
@@ -60,18 +78,6 @@ class SshdCluster:
     @property
     def addresses(self) -> list[str]:
         return [f"127.0.0.{FIRST_ADDRESS + index}" for index in range(self.hosts)]
-
-    @property
-    def client_key(self) -> Path:
-        return self.directory / "client_key"
-
-    @property
-    def known_hosts(self) -> Path:
-        return self.directory / "known_hosts"
-
-    @property
-    def host_key(self) -> Path:
-        return self.directory / "ssh_host_ed25519_key"
 
     def start(self) -> SshdCluster:
         """Generate keys, write the configs and start the servers; wait until they answer."""
