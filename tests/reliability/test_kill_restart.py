@@ -208,13 +208,21 @@ def check_catch_up(rows: list[Row], history: list[Cycle], context: str) -> int:
         if cycle.ready_at is None or cycle.lived_after_ready < 1.0:
             continue  # killed during its catch-up: the next start picks up where it stopped
         for (task, host), last in cycle.last_before.items():
+            pair = [row for row in rows if (row.task, row.host) == (task, host)]
+            # Fires that fell due before the restart began are the catch-up's, whatever else;
+            # a restart quicker than the pair's interval has none to catch up.
+            due = {row.id for row in pair if last < row.scheduled_for < cycle.spawned}
+            if not due:
+                continue
             window = [
-                row for row in rows
-                if (row.task, row.host) == (task, host)
-                and last < row.scheduled_for < cycle.ready_at
+                row for row in pair
+                if last < row.scheduled_for < cycle.ready_at
                 and (row.trigger == "catch-up" or row.reason in CATCH_UP_REASONS)
             ]  # fmt: skip
-            assert window, f"{task}@{host}: nothing caught up after {last} {context}"
+            caught = {row.id for row in window}
+            assert due <= caught, (
+                f"{task}@{host}: {due - caught} not caught up after {last} {context}"
+            )
             check_policy(task, window, cycle, f"{task}@{host} {context}")
             checked += 1
     assert checked > 0, f"no downtime was checked {context}"
