@@ -110,12 +110,20 @@ def status_file(directory: Path, name: str, code: int) -> Path:
     return path
 
 
-def maintd(daemon: Daemon, *arguments: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "maintd", *arguments, "--db", str(daemon.database),
-         "--config", str(daemon.calendar)],
-        capture_output=True, text=True, timeout=60, check=False,
+def run_cli(
+    daemon: Daemon, *arguments: str, database: bool = True, umask: int = -1
+) -> subprocess.CompletedProcess[str]:
+    """`maintd ARGUMENTS [--db …] --config …` on the daemon's files, whatever its exit code."""
+    store = ["--db", str(daemon.database)] if database else []
+    return subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "maintd", *arguments, *store, "--config", str(daemon.calendar)],
+        capture_output=True, text=True, timeout=60, check=False, umask=umask,
     )  # fmt: skip
+
+
+def maintd(daemon: Daemon, *arguments: str) -> str:
+    """The output of a `maintd` command on the daemon's files, which must succeed."""
+    done = run_cli(daemon, *arguments)
     assert done.returncode == 0, done.stderr
     return done.stdout
 

@@ -33,6 +33,7 @@ from tests.sshd import (
     ensure_user,
     forget_key,
     sshd_available,
+    sshd_config,
 )
 
 SSH_PORT = 22  # the namespace is private: the standard port is free there
@@ -319,20 +320,7 @@ class NetnsLab(KeyFiles):
 
     def _write_config(self, member: NetnsHost) -> Path:
         config = self.directory / f"sshd_config.{member.name}"
-        config.write_text(f"""ListenAddress {member.address}:{SSH_PORT}
-HostKey {self.host_key}
-PidFile {self.directory}/sshd.{member.name}.pid
-AuthorizedKeysFile {self.directory}/authorized_keys .ssh/authorized_keys
-PermitRootLogin prohibit-password
-PubkeyAuthentication yes
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UsePAM no
-StrictModes no
-MaxSessions 10
-MaxStartups 100:30:200
-LogLevel ERROR
-""")
+        config.write_text(sshd_config(self, [f"{member.address}:{SSH_PORT}"], member.name))
         return config
 
 

@@ -45,6 +45,29 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def sshd_config(keys: KeyFiles, listen: list[str], name: str, extra: str = "") -> str:
+    """A test sshd's configuration: key login only, as the test account, on ``listen``
+    (address:port each); ``name`` tells its PID file apart from its siblings'."""
+    addresses = "\n".join(f"ListenAddress {address}" for address in listen)
+    # sshd keeps the first value given for a keyword: the extra settings go first.
+    return f"""{extra}
+{addresses}
+HostKey {keys.host_key}
+PidFile {keys.directory}/sshd.{name}.pid
+AuthorizedKeysFile {keys.directory}/authorized_keys .ssh/authorized_keys
+PermitRootLogin prohibit-password
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+MaxSessions 10
+MaxStartups 100:30:200
+AllowTcpForwarding yes
+LogLevel ERROR
+"""
+
+
 class KeyFiles:
     """Where a set of test hosts keeps its keys: the client's, the hosts' and known_hosts."""
 
@@ -151,24 +174,8 @@ class SshdCluster(KeyFiles):
         return "\n".join(lines) + "\n" + tasks
 
     def _config(self, addresses: list[str], index: int) -> str:
-        listen = "\n".join(f"ListenAddress {address}:{self.port}" for address in addresses)
-        # sshd keeps the first value given for a keyword: the extra settings go first.
-        return f"""{self.extra_config}
-{listen}
-HostKey {self.host_key}
-PidFile {self.directory}/sshd.{index}.pid
-AuthorizedKeysFile {self.directory}/authorized_keys .ssh/authorized_keys
-PermitRootLogin prohibit-password
-PubkeyAuthentication yes
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UsePAM no
-StrictModes no
-MaxSessions 10
-MaxStartups 100:30:200
-AllowTcpForwarding yes
-LogLevel ERROR
-"""
+        listen = [f"{address}:{self.port}" for address in addresses]
+        return sshd_config(self, listen, str(index), extra=self.extra_config)
 
     def _wait_for(self, address: str, seconds: float = 10.0) -> None:
         deadline = time.monotonic() + seconds

@@ -15,7 +15,6 @@ import contextlib
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -24,8 +23,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PLUGINS
-from tests.daemon import Daemon, assert_no_gaps, rows, start
+from tests.daemon import Daemon, assert_no_gaps, integrity, rows, start
 from tests.fetch import fetch
+from tests.polling import wait_until
 from tests.sshd import free_port
 
 pytestmark = [
@@ -81,11 +81,12 @@ def fill_file(path: Path, byte: bytes) -> None:
 
 
 def wait_for(condition: Callable[[], object], seconds: float, what: str, daemon: Daemon) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
+    """Wait for ``condition``; fail at once, with the daemon's output, if the daemon dies."""
+
+    def still_running() -> None:
         assert daemon.process is not None and daemon.process.poll() is None, daemon.output()
-        assert time.monotonic() < deadline, f"{what} not within {seconds}s: {daemon.output()}"
-        time.sleep(0.2)
+
+    wait_until(condition, seconds, lambda: f"{what} ({daemon.output()})", meanwhile=still_running)
 
 
 def count_rows(daemon: Daemon) -> int:
@@ -99,11 +100,6 @@ def log_text(daemon: Daemon) -> str:
 def readyz(port: int) -> tuple[int, str]:
     status, _, body = fetch(port, "/readyz")
     return status, body.decode(errors="replace")
-
-
-def integrity(database: Path) -> str:
-    with contextlib.closing(sqlite3.connect(database)) as connection:
-        return str(connection.execute("PRAGMA integrity_check").fetchone()[0])
 
 
 def record_figures(name: str, figures: dict[str, object]) -> None:

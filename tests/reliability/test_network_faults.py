@@ -39,6 +39,7 @@ from maintd.status import Status
 from tests.conftest import PLUGINS
 from tests.daemon import Daemon, assert_no_gaps, rows
 from tests.netns import NetnsHost, NetnsLab, netns_available
+from tests.polling import wait_until
 
 UNAVAILABLE = netns_available()
 pytestmark = pytest.mark.skipif(
@@ -132,12 +133,8 @@ class Background:
 
 
 def wait_for(condition: Callable[[], object], seconds: float, what: str) -> float:
-    """Poll ``condition`` until it holds; return how long that took."""
-    started = time.monotonic()
-    while not condition():
-        assert time.monotonic() - started < seconds, f"{what}: not within {seconds:g}s"
-        time.sleep(0.05)
-    return time.monotonic() - started
+    """Poll ``condition`` closely (the figures are times) until it holds; how long it took."""
+    return wait_until(condition, seconds, what, every=0.05)
 
 
 def assert_healthy(answers: dict[str, Timed]) -> list[float]:

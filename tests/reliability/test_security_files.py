@@ -28,9 +28,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PLUGINS
-from tests.daemon import Daemon
+from tests.daemon import Daemon, run_cli
 from tests.fetch import fetch
-from tests.reliability.security_helpers import run_maintd, wait_until
+from tests.polling import wait_until
 from tests.sshd import SshdCluster, free_port
 
 log = logging.getLogger(__name__)
@@ -124,7 +124,7 @@ def test_hosts_trust_writes_known_hosts_0600_in_a_private_directory(
         cluster.calendar_text().replace(str(cluster.known_hosts), str(known_hosts))
     )
     daemon.close()  # only its paths are used
-    done = run_maintd(daemon, "hosts", "trust", "h1", "--yes", database=False, umask=0)
+    done = run_cli(daemon, "hosts", "trust", "h1", "--yes", database=False, umask=0)
     assert done.returncode == 0, done.stderr
     assert mode(known_hosts) == 0o600
     assert (mode(known_hosts.parent), mode(known_hosts.parent.parent)) == (0o700, 0o700)
@@ -139,7 +139,7 @@ def test_report_out_gets_the_mode_the_umask_gives_any_new_file(tmp_path: Path, u
     daemon.close()  # only its paths are used
     daemon.calendar.write_text(LOCAL_TASKS)
     report = tmp_path / "report.md"
-    done = run_maintd(daemon, "report", "--out", str(report), umask=umask)
+    done = run_cli(daemon, "report", "--out", str(report), umask=umask)
     assert done.returncode == 0, done.stderr
     assert mode(report) == 0o666 & ~umask
     assert mode(daemon.database) == 0o600

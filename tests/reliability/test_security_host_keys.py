@@ -21,8 +21,9 @@ from typing import Any
 import pytest
 
 from tests.conftest import PLUGINS
-from tests.daemon import Daemon
-from tests.reliability.security_helpers import finished, incidents_of, run_maintd, wait_until
+from tests.daemon import Daemon, run_cli
+from tests.polling import wait_until
+from tests.reliability.security_helpers import finished, incidents_of
 from tests.sshd import SshdCluster, sshd_available
 from tests.webhook import Webhook
 
@@ -103,7 +104,7 @@ def test_a_changed_host_key_is_refused_becomes_an_incident_and_trust_recovers(
         assert changed in notice["message"]
         assert known_hosts.read_bytes() == before  # never rewritten by maintd
         # `hosts trust` refuses while the old key is recorded, and says what to do.
-        refusal = run_maintd(daemon, "hosts", "trust", "h1", "--yes", database=False)
+        refusal = run_cli(daemon, "hosts", "trust", "h1", "--yes", database=False)
         assert refusal.returncode != 0
         assert f"ssh-keygen -R '{name}' -f {known_hosts}" in refusal.stderr
         assert known_hosts.read_bytes() == before
@@ -112,7 +113,7 @@ def test_a_changed_host_key_is_refused_becomes_an_incident_and_trust_recovers(
             check=True, capture_output=True,
         )  # fmt: skip
         before_trust = len(ok_runs(daemon))
-        trusted = run_maintd(daemon, "hosts", "trust", "h1", "--yes", database=False)
+        trusted = run_cli(daemon, "hosts", "trust", "h1", "--yes", database=False)
         assert trusted.returncode == 0, trusted.stderr
         assert f"{name} offers ssh-ed25519 {new_key}" in trusted.stdout
         webhook.wait_for("#1 ping on h1: resolved", "/ops")

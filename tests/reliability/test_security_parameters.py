@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from tests.daemon import Daemon
-from tests.reliability.security_helpers import finished, wait_until
+from tests.polling import wait_until
+from tests.reliability.security_helpers import finished
 from tests.sshd import SshdCluster
 
 log = logging.getLogger(__name__)

@@ -30,9 +30,10 @@ import pytest
 
 from maintd.store import DeliveryBook, open_store
 from tests.conftest import PLUGINS
-from tests.daemon import Daemon, rows
+from tests.daemon import Daemon, rows, run_cli
 from tests.fetch import fetch
-from tests.reliability.security_helpers import finished, incidents_of, run_maintd, wait_until
+from tests.polling import wait_until
+from tests.reliability.security_helpers import finished, incidents_of
 from tests.sshd import SshdCluster, free_port
 from tests.webhook import Webhook
 
@@ -299,7 +300,7 @@ def cli_outputs(daemon: Daemon, broken: Path) -> dict[str, bytes]:
 
     def run(command: tuple[list[str], bool, int]) -> tuple[str, bytes]:
         arguments, database, exit_code = command
-        done = run_maintd(daemon, *arguments, database=database)
+        done = run_cli(daemon, *arguments, database=database)
         assert done.returncode == exit_code, (arguments, done.stderr)
         return " ".join(arguments), (done.stdout + done.stderr).encode()
 
